@@ -1,0 +1,40 @@
+# heritage-kg: two commands on a fresh machine, `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+TATE_SOURCE ?= https://github.com/tategallery/collection/archive/refs/heads/master.zip
+CMOA_SOURCE ?=
+STORE ?= data/store
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test install build-graph serve bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+build-graph: install
+	$(BIN)/heritage-kg build-graph --source $(TATE_SOURCE) --collection tate --store $(STORE)
+	@if [ -n "$(CMOA_SOURCE)" ]; then $(BIN)/heritage-kg build-graph --source $(CMOA_SOURCE) --collection cmoa --store $(STORE); fi
+	$(BIN)/heritage-kg stats --store $(STORE)
+
+serve: install
+	$(BIN)/heritage-kg serve --store $(STORE) --host $(HOST) --port $(PORT)
+
+demo: build-graph serve
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/build_graph.py
+
+clean:
+	rm -rf $(STORE) .pytest_cache

@@ -1,0 +1,50 @@
+"""What every command shares: the console, progress bars, the store option and the one place
+where a user's error becomes a message and an exit code instead of a traceback."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from heritage_kg.config import get_settings
+from heritage_kg.errors import HeritageKGError
+
+console = Console()
+err_console = Console(stderr=True)
+
+StoreOption = typer.Option(None, "--store", help="Store folder, or a SPARQL server URL (default: $HERITAGE_KG_STORE or data/store).")
+
+
+def store_location(store: str | None) -> str:
+    return store or get_settings().store
+
+
+def reports_errors(command):
+    """Turns a HeritageKGError into 'error: ...' on stderr and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except HeritageKGError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted; nothing was changed")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+@contextmanager
+def progress_bars():
+    """Rich progress bars on a terminal; silent when output is piped or under CI."""
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=err_console, disable=not sys.stderr.isatty(), transient=False)
+    with progress:
+        yield progress

@@ -1,0 +1,137 @@
+"""Commands over the knowledge graph: build-graph, stats, query, validate."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from heritage_kg.cli import app
+from heritage_kg.cli.common import StoreOption, console, progress_bars, reports_errors, store_location
+from heritage_kg.errors import QueryError
+from heritage_kg.graph.build import build_graph
+from heritage_kg.graph.queries import load_query
+from heritage_kg.graph.stats import collection_stats
+from heritage_kg.graph.store import open_store
+
+
+class Collection(str, Enum):
+    tate = "tate"
+    cmoa = "cmoa"
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command("build-graph")
+@reports_errors
+def build_graph_command(
+    source: str = typer.Option(..., "--source", help="A folder (git clone), a zip in GitHub's layout, or (Tate) a URL."),
+    collection: Collection = typer.Option(Collection.tate, "--collection", help="Which collection the source holds."),
+    store: str = StoreOption,
+):
+    """Load a collection into the graph store, replacing its previous graph atomically."""
+    with open_store(store_location(store)) as graph_store, progress_bars() as progress:
+        report = build_graph(graph_store, collection.value, source, progress=progress)
+    console.print(f"built [bold]{report.collection}[/] from {report.source} in {report.seconds:.1f} s: "
+                  f"{report.artworks:,} artworks, {report.artists:,} artists, {report.concepts:,} subject concepts, "
+                  f"{report.triples:,} triples into <{report.graph}>")
+    if report.skipped:
+        console.print(f"[yellow]skipped {len(report.skipped)} records[/]:")
+        for record in report.skipped[:20]:
+            console.print(f"  {record.path}: {record.reason}", highlight=False)
+        if len(report.skipped) > 20:
+            console.print(f"  ... and {len(report.skipped) - 20} more "
+                          f"(all are in the build's provenance: heritage-kg query build_skipped_records)")
+
+
+@app.command()
+@reports_errors
+def stats(store: str = StoreOption):
+    """Artworks, artists and concepts per collection; artworks and level-1 subjects in use per
+    top-level subject; artworks per medium group."""
+    with open_store(store_location(store), read_only=True) as graph_store:
+        summary = collection_stats(graph_store)
+    table = Table("collection", "artworks", "artists", "subject concepts", title="Collections")
+    for row in summary.collections:
+        table.add_row(row.label, f"{row.artworks:,}", f"{row.artists:,}", f"{row.concepts:,}")
+    console.print(table)
+    table = Table("top-level subject", "artworks", "level-1 subjects in use", title="Subjects")
+    for row in summary.subjects:
+        table.add_row(row.label, f"{row.artworks:,}", str(row.level1_in_use))
+    console.print(table)
+    table = Table("medium group", "artworks", title="Medium groups")
+    for row in summary.medium_groups:
+        table.add_row(row.label, f"{row.artworks:,}")
+    console.print(table)
+
+
+@app.command()
+@reports_errors
+def query(
+    query: str = typer.Argument(..., help="SPARQL text, a .rq file, or the name of a query in kg/queries/."),
+    param: list[str] = typer.Option([], "--param", "-p", help="name=value for a named query's parameters."),
+    output: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json."),
+    store: str = StoreOption,
+):
+    """Run a SELECT query over all graphs and print its rows."""
+    text, bindings = _query_text(query, param)
+    with open_store(store_location(store), read_only=True) as graph_store:
+        variables, rows = graph_store.select(text, bindings)
+    if output is OutputFormat.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(variables)
+        writer.writerows([str(row.get(v, "")) for v in variables] for row in rows)
+    elif output is OutputFormat.json:
+        json.dump([{v: str(row[v]) for v in variables if v in row} for row in rows], sys.stdout, indent=1,
+                  ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        table = Table(*variables)
+        for row in rows:
+            table.add_row(*(str(row.get(v, "")) for v in variables))
+        console.print(table)
+        console.print(f"{len(rows)} rows")
+
+
+def _query_text(query: str, params: list[str]):
+    values = {}
+    for item in params:
+        if "=" not in item:
+            raise QueryError(f"--param takes name=value, not {item!r}")
+        name, value = item.split("=", 1)
+        values[name.lstrip("?$")] = value
+    if query.endswith(".rq"):
+        path = Path(query)
+        if not path.is_file():
+            raise QueryError(f"no such query file: {query}")
+        return path.read_text(encoding="utf-8"), {}
+    if query.replace("_", "").isalnum():
+        named = load_query(query)
+        return named.text, named.bindings(values)
+    return query, {}
+
+
+@app.command()
+@reports_errors
+def validate(
+    store: str = StoreOption,
+    sample: int = typer.Option(0, "--sample", help="Check only this many resources of each shape's class (0: all)."),
+):
+    """Check the store against the SHACL shapes in ontology/shapes.ttl."""
+    from heritage_kg.graph.validation import validate_store
+
+    with open_store(store_location(store), read_only=True) as graph_store, progress_bars() as progress:
+        report = validate_store(graph_store, sample=sample or None, progress=progress)
+    for line in report.summary_lines():
+        console.print(line, highlight=False)
+    if not report.conforms:
+        raise typer.Exit(1)

@@ -1,0 +1,33 @@
+"""Settings from the environment, in one place (prefix HERITAGE_KG_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _project_folder(name: str) -> Path:
+    """A data folder of the project (`kg/`, `ontology/`), found beside the source tree."""
+    return PROJECT_ROOT / name
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HERITAGE_KG_", extra="ignore")
+
+    # A folder for the embedded Oxigraph store, or the URL of a SPARQL 1.1 server.
+    store: str = "data/store"
+    # Every IRI the builder mints starts with this; a deployment sets its own domain.
+    base_iri: str = "https://w3id.org/heritage-kg/"
+    # Downloads (collection archives, images) are cached here.
+    cache_dir: Path = Path("data/cache")
+    kg_dir: Path = _project_folder("kg")
+    ontology_dir: Path = _project_folder("ontology")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,115 @@
+"""A graph build: read a collection, map it to RDF, and publish it into the store atomically,
+with the build itself recorded as a PROV activity in the `builds` graph."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from rdflib import Graph
+
+from heritage_kg import __version__
+from heritage_kg.config import get_settings
+from heritage_kg.errors import BuildError, HeritageKGError
+from heritage_kg.graph.mapping import TYPE, CollectionMapping
+from heritage_kg.graph.media import default_glossary
+from heritage_kg.graph.namespaces import HK, PROV, XSD, Minter
+from heritage_kg.graph.nquads import QuadWriter, typed
+from heritage_kg.graph.store import GraphStore
+from heritage_kg.sources import read_collection
+from heritage_kg.sources.records import CollectionExtract, SkippedRecord
+
+
+@dataclass
+class BuildReport:
+    collection: str
+    source: str
+    checksum: str
+    build_iri: str
+    graph: str
+    artworks: int
+    artists: int
+    concepts: int
+    triples: int
+    seconds: float
+    medium_groups: dict[str, int] = field(default_factory=dict)
+    skipped: list[SkippedRecord] = field(default_factory=list)
+
+
+def build_graph(store: GraphStore, collection: str, source: str, *, progress=None) -> BuildReport:
+    """Reads `source` as `collection` and replaces that collection's graph in `store`. On any
+    failure the store keeps its previous content and a BuildError says why."""
+    settings = get_settings()
+    minter = Minter(settings.base_iri)
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    extract = read_collection(collection, source, progress=progress)
+    if not extract.artworks:
+        raise BuildError(f"{source} holds no readable {collection} artwork records "
+                         f"({len(extract.skipped)} skipped); the store was not changed")
+    mapping = CollectionMapping(minter, default_glossary())
+    staging = store.staging_dir()
+    nquads = staging / f"build-{collection}-{started:%Y%m%dT%H%M%S%f}.nq"
+    graph = minter.graph(collection)
+    try:
+        with open(nquads, "w", encoding="utf-8", buffering=1 << 20) as out:
+            counts = mapping.write(extract, out)
+            mapping.write_vocabularies(out)
+            _write_ontology(out, minter.graph("ontology"), settings.ontology_dir / "heritage.ttl")
+            report = BuildReport(
+                collection=collection, source=source, checksum=extract.checksum,
+                build_iri=minter.build(collection, started.strftime("%Y%m%dT%H%M%S%fZ")), graph=graph,
+                artworks=counts["artworks"], artists=counts["artists"], concepts=counts["concepts"],
+                triples=counts["triples"], seconds=0.0, skipped=extract.skipped,
+                medium_groups={k.removeprefix("medium:"): v for k, v in counts.items() if k.startswith("medium:")},
+            )
+            _write_provenance(out, minter, report, extract, started)
+        task = progress.add_task(f"load {report.triples:,} triples into the store", total=None) if progress else None
+        store.replace_graphs(nquads, [graph, minter.graph("vocabularies"), minter.graph("ontology")])
+        if progress:
+            progress.update(task, total=1, completed=1)
+    except HeritageKGError:
+        raise
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise BuildError(f"the build of {collection} from {source} failed ({exc}); the store was not changed") from exc
+    finally:
+        nquads.unlink(missing_ok=True)
+    report.seconds = time.perf_counter() - clock
+    return report
+
+
+def _write_ontology(out, graph_iri: str, path) -> None:
+    """The ontology itself goes into the store, so curators can query the model beside the data."""
+    ontology = Graph().parse(path, format="turtle")
+    suffix = f" <{graph_iri}> .\n"
+    for s, p, o in ontology:
+        out.write(f"{s.n3()} {p.n3()} {o.n3()}{suffix}")
+
+
+def _write_provenance(out, minter: Minter, report: BuildReport, extract: CollectionExtract, started) -> None:
+    builds = QuadWriter(out, minter.graph("builds"))
+    build, archive = report.build_iri, report.build_iri + "/source"
+    builds.iri(build, TYPE, HK + "GraphBuild")
+    builds.text(build, HK + "collectionName", report.collection)
+    builds.iri(build, HK + "builtCollection", minter.collection(report.collection))
+    builds.term(build, PROV + "startedAtTime", typed(started.isoformat(), XSD + "dateTime"))
+    builds.term(build, PROV + "endedAtTime", typed(datetime.now(UTC).isoformat(), XSD + "dateTime"))
+    builds.iri(build, PROV + "used", archive)
+    builds.iri(build, PROV + "generated", report.graph)
+    builds.iri(build, PROV + "wasAssociatedWith", HK + "HeritageKGSoftware")
+    builds.text(build, HK + "softwareVersion", __version__)
+    builds.integer(build, HK + "artworkCount", report.artworks)
+    builds.integer(build, HK + "artistCount", report.artists)
+    builds.integer(build, HK + "conceptCount", report.concepts)
+    builds.integer(build, HK + "tripleCount", report.triples)
+    builds.integer(build, HK + "skippedCount", len(extract.skipped))
+    builds.iri(archive, TYPE, HK + "SourceArchive")
+    builds.text(archive, HK + "sourceLocation", report.source)
+    builds.text(archive, HK + "checksum", report.checksum)
+    for number, skipped in enumerate(extract.skipped, start=1):
+        record = f"{build}/skipped/{number}"
+        builds.iri(build, HK + "skippedRecord", record)
+        builds.iri(record, TYPE, HK + "SkippedRecord")
+        builds.text(record, HK + "recordPath", skipped.path)
+        builds.text(record, HK + "reason", skipped.reason)

@@ -1,0 +1,280 @@
+"""The one interface through which the platform reaches its graph store.
+
+`open_store(location)` gives an `EmbeddedStore` (pyoxigraph on disk) for a folder, or a
+`SparqlServerStore` for an http(s) URL. Nothing else in the project imports pyoxigraph for
+storage: queries, builds, datasets and the API all go through `GraphStore`."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import tempfile
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+from heritage_kg.errors import QueryError, StoreError
+from heritage_kg.graph.queries import inline_bindings
+
+Row = dict[str, Node]
+
+
+class GraphStore(ABC):
+    """A quad store holding one named graph per collection, queried with SPARQL 1.1 over the
+    union of its graphs."""
+
+    location: str
+
+    @abstractmethod
+    def select(self, sparql: str, bindings: dict[str, Node] | None = None) -> tuple[list[str], list[Row]]:
+        """Runs a SELECT query; returns its variables and its rows (unbound variables absent)."""
+
+    @abstractmethod
+    def ask(self, sparql: str, bindings: dict[str, Node] | None = None) -> bool: ...
+
+    @abstractmethod
+    def construct(self, sparql: str, bindings: dict[str, Node] | None = None) -> list[tuple[Node, Node, Node]]:
+        """Runs a CONSTRUCT or DESCRIBE query; returns its triples."""
+
+    @abstractmethod
+    def update(self, sparql: str) -> None: ...
+
+    @abstractmethod
+    def replace_graphs(self, nquads: Path, graphs: Iterable[str]) -> None:
+        """Atomically replaces the named `graphs` with the content of the N-Quads file (which may
+        also add to other graphs). Readers see the old graphs or the new ones, never a mix; a
+        failure leaves the store as it was."""
+
+    @abstractmethod
+    def named_graphs(self) -> list[str]: ...
+
+    @abstractmethod
+    def export_graph(self, graph: str, out: Path) -> None:
+        """Writes one named graph as N-Triples."""
+
+    def staging_dir(self) -> Path:
+        """A folder for a build's temporary files."""
+        path = Path(tempfile.gettempdir()) / "heritage-kg-staging"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def triple_count(self, graph: str | None = None) -> int:
+        where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "GRAPH ?g { ?s ?p ?o }"
+        _, rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")
+        return int(rows[0]["n"].toPython())
+
+    def close(self) -> None:  # noqa: B027  (nothing to release by default)
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_store(location: str | os.PathLike, *, read_only: bool = False) -> GraphStore:
+    """The store at `location`: an http(s) URL is a SPARQL server, anything else a folder."""
+    text = str(location)
+    if text.startswith(("http://", "https://")):
+        from heritage_kg.graph.server_store import SparqlServerStore
+
+        return SparqlServerStore(text)
+    return EmbeddedStore(Path(text), read_only=read_only)
+
+
+# --- terms: pyoxigraph <-> rdflib, so that callers see one term model whatever the backend ---
+
+def to_rdflib(term) -> Node:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    raise StoreError(f"unsupported RDF term {term!r}")
+
+
+class EmbeddedStore(GraphStore):
+    """pyoxigraph on disk. The folder holds generations of the store and a `current` link to the
+    one in use; a build writes a new generation and swaps the link, so a failed or interrupted
+    build never touches the store that readers see."""
+
+    def __init__(self, root: Path, *, read_only: bool = False):
+        self.root = root
+        self.location = str(root)
+        self.read_only = read_only
+        self._store: ox.Store | None = None
+
+    # -- layout
+
+    @property
+    def _current_link(self) -> Path:
+        return self.root / "current"
+
+    def current_generation(self) -> Path | None:
+        link = self._current_link
+        return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+
+    def _open(self) -> ox.Store:
+        if self._store is None:
+            generation = self.current_generation()
+            if generation is None:
+                if self.read_only:
+                    raise StoreError(
+                        f"no graph store at {self.root}: build one with "
+                        f"'heritage-kg build-graph --source PATH --store {self.root}'")
+                generation = self._new_generation()
+                self._point_current_at(generation)
+            try:
+                self._store = ox.Store.read_only(str(generation)) if self.read_only else ox.Store(str(generation))
+            except OSError as exc:
+                raise StoreError(f"cannot open the store at {generation}: {exc}") from None
+        return self._store
+
+    def _new_generation(self) -> Path:
+        generations = self.root / "generations"
+        generations.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), dir=generations))
+
+    def _point_current_at(self, generation: Path) -> None:
+        temporary = self.root / "current.new"
+        temporary.unlink(missing_ok=True)
+        temporary.symlink_to(generation.relative_to(self.root))
+        os.replace(temporary, self._current_link)  # atomic on POSIX
+
+    @contextmanager
+    def _build_lock(self):
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".build.lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StoreError(f"another build is writing to {self.root}; wait for it to finish") from None
+            yield
+
+    def staging_dir(self) -> Path:
+        """A folder beside the store for a build's temporary files (same file system)."""
+        path = self.root / "staging"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # -- queries
+
+    def _query(self, sparql: str, bindings):
+        # pyoxigraph's own substitutions only bind projected variables; parameters are often
+        # used in filters, so they are written into the query as RDF terms.
+        if bindings:
+            sparql = inline_bindings(sparql, bindings)
+        try:
+            return self._open().query(sparql, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"query failed: {exc}") from None
+
+    def select(self, sparql, bindings=None):
+        result = self._query(sparql, bindings)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("expected a SELECT query")
+        variables = [v.value for v in result.variables]
+        rows = []
+        for solution in result:
+            row = {}
+            for name in variables:
+                term = solution[name]
+                if term is not None:
+                    row[name] = to_rdflib(term)
+            rows.append(row)
+        return variables, rows
+
+    def ask(self, sparql, bindings=None):
+        result = self._query(sparql, bindings)
+        if not isinstance(result, ox.QueryBoolean):
+            raise QueryError("expected an ASK query")
+        return bool(result)
+
+    def construct(self, sparql, bindings=None):
+        result = self._query(sparql, bindings)
+        if not isinstance(result, ox.QueryTriples):
+            raise QueryError("expected a CONSTRUCT or DESCRIBE query")
+        return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in result]
+
+    def serialized_query(self, sparql: str, result_format: str):
+        """The raw answer in a standard serialization (media type), for the SPARQL endpoint."""
+        result = self._query(sparql, None)
+        if isinstance(result, ox.QueryTriples):
+            return result.serialize(format=ox.RdfFormat.from_media_type(result_format))
+        return result.serialize(format=ox.QueryResultsFormat.from_media_type(result_format))
+
+    def update(self, sparql):
+        if self.read_only:
+            raise StoreError("the store is open read-only")
+        try:
+            self._open().update(sparql)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from None
+
+    def named_graphs(self):
+        return sorted(g.value for g in self._open().named_graphs() if isinstance(g, ox.NamedNode))
+
+    def export_graph(self, graph, out):
+        self._open().dump(str(out), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+
+    # -- builds
+
+    def replace_graphs(self, nquads, graphs):
+        replaced = set(graphs)
+        with self._build_lock():
+            old = self.current_generation()
+            if old is not None:
+                # Deleting millions of quads in place is slow in RocksDB; copying what is kept into a
+                # fresh generation with the bulk loader is fast and leaves the old one untouched.
+                staging = self.staging_dir()
+                dumps = []
+                for graph in [g for g in self.named_graphs() if g not in replaced] + [None]:
+                    dump = staging / f"kept-{len(dumps)}.nt"
+                    self._open().dump(str(dump), format=ox.RdfFormat.N_TRIPLES,
+                                      from_graph=ox.NamedNode(graph) if graph else ox.DefaultGraph())
+                    dumps.append((ox.NamedNode(graph) if graph else ox.DefaultGraph(), dump))
+            self.close()
+            generation = self._new_generation()
+            try:
+                fresh = ox.Store(str(generation))
+                fresh.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+                if old is not None:
+                    for graph, dump in dumps:
+                        fresh.bulk_load(path=str(dump), format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+                fresh.flush()
+                del fresh
+            except BaseException:
+                shutil.rmtree(generation, ignore_errors=True)
+                raise
+            finally:
+                if old is not None:
+                    for _, dump in dumps:
+                        dump.unlink(missing_ok=True)
+            self._point_current_at(generation)
+            if old is not None and old != generation:
+                shutil.rmtree(old, ignore_errors=True)
+            self.remove_stale_generations()
+
+    def remove_stale_generations(self) -> None:
+        """Generations left by interrupted builds."""
+        current = self.current_generation()
+        for path in (self.root / "generations").glob("*"):
+            if path != current:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def close(self):
+        if self._store is not None:
+            self._store = None  # pyoxigraph closes the database when the object is dropped
