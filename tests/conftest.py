@@ -1,0 +1,61 @@
+"""Shared test fixtures: the small hand-written collections under tests/fixtures/, stores built
+from them, and the real archives of ../shared/data/ (skipped, saying so, where absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from heritage_kg.config import get_settings
+from heritage_kg.graph.build import build_graph
+from heritage_kg.graph.store import open_store
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TATE_FIXTURE = FIXTURES / "tate"
+CMOA_FIXTURE = FIXTURES / "cmoa"
+SHARED_DATA = Path(os.environ.get("HERITAGE_KG_SHARED_DATA", ROOT.parent / "shared" / "data"))
+TATE_ZIP = SHARED_DATA / "tate-collection.zip"
+CMOA_ZIP = SHARED_DATA / "cmoa-collection.zip"
+AUTHORITIES = SHARED_DATA / "authorities"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_settings(tmp_path_factory):
+    """No test writes into the working tree's data/ folder."""
+    cache = tmp_path_factory.mktemp("cache")
+    os.environ["HERITAGE_KG_CACHE_DIR"] = str(cache)
+    os.environ.pop("HERITAGE_KG_STORE", None)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def require_real_data(*paths: Path) -> None:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        pytest.skip(f"real data not found ({', '.join(missing)}): put the shared archives in {SHARED_DATA}")
+
+
+@pytest.fixture(scope="session")
+def fixture_store(tmp_path_factory):
+    """An embedded store holding the Tate and CMOA test fixtures."""
+    store = open_store(tmp_path_factory.mktemp("fixture-store") / "store")
+    build_graph(store, "tate", str(TATE_FIXTURE))
+    build_graph(store, "cmoa", str(CMOA_FIXTURE))
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def real_store(tmp_path_factory):
+    """An embedded store holding the full real Tate collection and CMOA beside it (about a
+    minute to build; shared by every real-data test of the session)."""
+    require_real_data(TATE_ZIP, CMOA_ZIP)
+    store = open_store(tmp_path_factory.mktemp("real-store") / "store")
+    build_graph(store, "tate", str(TATE_ZIP))
+    build_graph(store, "cmoa", str(CMOA_ZIP))
+    yield store
+    store.close()
