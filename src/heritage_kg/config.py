@@ -24,6 +24,16 @@ class Settings(BaseSettings):
     base_iri: str = "https://w3id.org/heritage-kg/"
     # Downloads (collection archives, images) are cached here.
     cache_dir: Path = Path("data/cache")
+    # Learning data: dataset folders, feature vectors and their caches, downloaded images.
+    datasets_dir: Path = Path("data/datasets")
+    features_dir: Path = Path("data/features")
+    images_dir: Path = Path("data/images")
+    models_dir: Path = Path("data/models")
+    # The SPARQL service.
+    sparql_timeout_s: float = 30.0
+    sparql_max_rows: int = 100_000
+    max_request_bytes: int = 1_000_000
+    update_token: str | None = None  # updates are off unless a token is set
     kg_dir: Path = _project_folder("kg")
     ontology_dir: Path = _project_folder("ontology")
 

@@ -15,7 +15,7 @@ app = typer.Typer(
 
 from heritage_kg.cli import graph  # noqa: E402,F401  (registers its commands)
 
-for _area in ("serve", "dataset", "links", "embed"):
+for _area in ("serve", "dataset", "links", "embed", "embed_kg", "images"):
     try:
         __import__(f"heritage_kg.cli.{_area}")
     except ModuleNotFoundError as _missing:

@@ -1,0 +1,1 @@
+"""Feature vectors for artworks and artists: text (titles), knowledge graph, images."""
