@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from heritage_kg.config import get_settings
 from heritage_kg.errors import HeritageKGError
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 StoreOption = typer.Option(None, "--store", help="Store folder, or a SPARQL server URL (default: $HERITAGE_KG_STORE or data/store).")
 

@@ -68,9 +68,10 @@ def stats(store: str = StoreOption):
     for row in summary.subjects:
         table.add_row(row.label, f"{row.artworks:,}", str(row.level1_in_use))
     console.print(table)
-    table = Table("medium group", "artworks", title="Medium groups")
+    collections = [c.label for c in summary.collections]
+    table = Table("medium group", *collections, title="Artworks per medium group")
     for row in summary.medium_groups:
-        table.add_row(row.label, f"{row.artworks:,}")
+        table.add_row(row.label, *(f"{row.artworks.get(c, 0):,}" for c in collections))
     console.print(table)
 
 

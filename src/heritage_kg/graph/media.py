@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from nltk.stem.snowball import SnowballStemmer
-
 from heritage_kg.config import get_settings
 
 _TOKEN = re.compile(r"[^\s,;:.()\[\]/]+")
@@ -28,6 +26,8 @@ class MediumGlossary:
     """Maps a medium text to the medium groups it names; built from the glossary file."""
 
     def __init__(self, path: Path):
+        from nltk.stem.snowball import SnowballStemmer  # nltk takes a second to import: only when used
+
         spec = tomllib.loads(path.read_text(encoding="utf-8"))
         self._stemmer = SnowballStemmer("english")
         self.stop_words = frozenset(spec.get("tokens", {}).get("stop_words", []))

@@ -29,7 +29,7 @@ class SubjectCount:
 class MediumGroupCount:
     iri: str
     label: str
-    artworks: int
+    artworks: dict[str, int]  # collection label -> artworks in the group
 
 
 @dataclass(frozen=True)
@@ -52,5 +52,13 @@ def collection_stats(store: GraphStore) -> GraphStats:
                                      _int(r, "artists"), _int(r, "concepts")) for r in totals],
         subjects=[SubjectCount(str(r["subject"]), str(r["label"]), _int(r, "artworks"), _int(r, "level1InUse"))
                   for r in subjects],
-        medium_groups=[MediumGroupCount(str(r["group"]), str(r["label"]), _int(r, "artworks")) for r in media],
+        medium_groups=_medium_groups(media),
     )
+
+
+def _medium_groups(rows) -> list[MediumGroupCount]:
+    groups: dict[str, MediumGroupCount] = {}
+    for row in rows:
+        group = groups.setdefault(str(row["group"]), MediumGroupCount(str(row["group"]), str(row["label"]), {}))
+        group.artworks[str(row["collectionLabel"])] = _int(row, "artworks")
+    return sorted(groups.values(), key=lambda g: -sum(g.artworks.values()))
