@@ -4,18 +4,35 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from fastapi import Request
+
+from api.query_workers import QueryWorkers
 from heritage_kg.config import Settings, get_settings
 from heritage_kg.graph.store import GraphStore, open_store
 
 
-def settings() -> Settings:
-    return get_settings()
+def settings(request: Request) -> Settings:
+    """The settings the application was created with (create_app(settings)), else the environment's."""
+    return getattr(request.app.state, "settings", None) or get_settings()
 
 
 @lru_cache
 def _store(location: str) -> GraphStore:
-    return open_store(location)
+    # Read-only: the service reads; the one writer (SPARQL updates) opens the store only to write.
+    return open_store(location, read_only=True)
 
 
 def get_store() -> GraphStore:
     return _store(get_settings().store)
+
+
+def apply_update(location: str, update: str) -> None:
+    """Runs a SPARQL update with the store open for writing just for it, then has the service's
+    readers open the store afresh (a read-only view does not see later writes)."""
+    with open_store(location) as writer:
+        writer.update(update)
+    _store(location).close()
+
+
+def query_workers(request: Request) -> QueryWorkers:
+    return request.app.state.query_workers

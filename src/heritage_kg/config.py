@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     sparql_max_rows: int = 100_000
     max_request_bytes: int = 1_000_000
     update_token: str | None = None  # updates are off unless a token is set
+    sparql_workers: int = 0  # query worker processes; 0: one per CPU core, at least 2
+    # Artist reconciliation: the authority files (NGA, MoMA, Whitney) and, for --online,
+    # Wikidata's public SPARQL service.
+    authorities_dir: Path = Path("../shared/data/authorities")
+    wikidata_sparql_url: str = "https://query.wikidata.org/sparql"
     kg_dir: Path = _project_folder("kg")
     ontology_dir: Path = _project_folder("ontology")
 

@@ -24,3 +24,34 @@ class QueryError(HeritageKGError):
 
 class BuildError(HeritageKGError):
     """A graph build failed; the previous store is left as it was."""
+
+
+class NotAcceptableError(QueryError):
+    """None of the result formats a client accepts can carry the answer to its query."""
+
+
+class QueryTimeoutError(QueryError):
+    """A query ran past the service's time limit and was stopped."""
+
+
+class UpdateRefusedError(HeritageKGError):
+    """A SPARQL update was refused: updates are off, the token is wrong, or it writes a graph
+    that only the builder may write."""
+
+
+class FeatureError(HeritageKGError):
+    """Features cannot be computed: a missing encoder or weights file, an unreadable image cache."""
+
+
+class MalformedResourceError(HeritageKGError):
+    """A Linked Data path names a kind of resource that does not exist, or an identifier with
+    characters no minted IRI has (the HTTP answer is 400)."""
+
+
+class ResourceNotFoundError(HeritageKGError):
+    """A well-formed Linked Data IRI that the graph does not hold (the HTTP answer is 404)."""
+
+
+class DatasetError(HeritageKGError):
+    """A training set cannot be built or opened: an unknown task or medium group, no category
+    reaching the threshold, too few artworks to split, or a missing dataset folder."""

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import tempfile
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from rdflib.term import Node
 
 from heritage_kg.errors import QueryError, StoreError
 from heritage_kg.graph.queries import inline_bindings
+from heritage_kg.graph.results import SerializedAnswer, serialize_answer
 
 Row = dict[str, Node]
 
@@ -59,6 +61,19 @@ class GraphStore(ABC):
     def export_graph(self, graph: str, out: Path) -> None:
         """Writes one named graph as N-Triples."""
 
+    def answer_query(self, sparql: str, media_types: Sequence[str], *, default_graphs: Sequence[str] = (),
+                     named_graphs: Sequence[str] = (), max_rows: int | None = None) -> SerializedAnswer:
+        """The answer to any query, serialized in the first of `media_types` that suits it, for the
+        SPARQL endpoint. The dataset is the union of all graphs, unless the query names its own
+        (FROM, FROM NAMED) or the protocol's `default_graphs`/`named_graphs` are given."""
+        return serialize_answer(self.raw_query(sparql, default_graphs=default_graphs, named_graphs=named_graphs),
+                                media_types, max_rows)
+
+    def raw_query(self, sparql: str, *, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = ()):
+        """The answer as pyoxigraph gives it (QuerySolutions, QueryBoolean or triples), for
+        `graph.results` to serialize."""
+        raise NotImplementedError
+
     def staging_dir(self) -> Path:
         """A folder for a build's temporary files."""
         path = Path(tempfile.gettempdir()) / "heritage-kg-staging"
@@ -90,6 +105,18 @@ def open_store(location: str | os.PathLike, *, read_only: bool = False) -> Graph
     return EmbeddedStore(Path(text), read_only=read_only)
 
 
+# Comments, strings and IRIs are blanked before looking for FROM, so that a FROM inside them
+# is not mistaken for a dataset clause.
+_NOT_KEYWORDS = re.compile(r'#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+                           r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>')
+_FROM = re.compile(r"(?<![\w:?$])FROM\b", re.IGNORECASE)
+
+
+def declares_dataset(sparql: str) -> bool:
+    """Whether a query names its own dataset with FROM or FROM NAMED."""
+    return bool(_FROM.search(_NOT_KEYWORDS.sub(" ", sparql)))
+
+
 # --- terms: pyoxigraph <-> rdflib, so that callers see one term model whatever the backend ---
 
 def to_rdflib(term) -> Node:
@@ -114,6 +141,7 @@ class EmbeddedStore(GraphStore):
         self.location = str(root)
         self.read_only = read_only
         self._store: ox.Store | None = None
+        self._generation: Path | None = None
 
     # -- layout
 
@@ -126,6 +154,8 @@ class EmbeddedStore(GraphStore):
         return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
 
     def _open(self) -> ox.Store:
+        if self._store is not None and self.read_only and self.current_generation() != self._generation:
+            self._store = None  # a build published a new generation: read that one from now on
         if self._store is None:
             generation = self.current_generation()
             if generation is None:
@@ -139,6 +169,7 @@ class EmbeddedStore(GraphStore):
                 self._store = ox.Store.read_only(str(generation)) if self.read_only else ox.Store(str(generation))
             except OSError as exc:
                 raise StoreError(f"cannot open the store at {generation}: {exc}") from None
+            self._generation = generation
         return self._store
 
     def _new_generation(self) -> Path:
@@ -159,7 +190,7 @@ class EmbeddedStore(GraphStore):
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise StoreError(f"another build is writing to {self.root}; wait for it to finish") from None
+                raise StoreError(f"a build is writing to {self.root}; try again when it has finished") from None
             yield
 
     def staging_dir(self) -> Path:
@@ -211,16 +242,32 @@ class EmbeddedStore(GraphStore):
 
     def serialized_query(self, sparql: str, result_format: str):
         """The raw answer in a standard serialization (media type), for the SPARQL endpoint."""
-        result = self._query(sparql, None)
-        if isinstance(result, ox.QueryTriples):
-            return result.serialize(format=ox.RdfFormat.from_media_type(result_format))
-        return result.serialize(format=ox.QueryResultsFormat.from_media_type(result_format))
+        return self.answer_query(sparql, [result_format]).body
+
+    def raw_query(self, sparql, *, default_graphs=(), named_graphs=()):
+        if default_graphs or named_graphs:
+            try:
+                dataset = {"default_graph": [ox.NamedNode(g) for g in default_graphs] or ox.DefaultGraph(),
+                           "named_graphs": [ox.NamedNode(g) for g in named_graphs]}
+            except ValueError as exc:
+                raise QueryError(f"a graph of the dataset is not an IRI: {exc}") from None
+        else:
+            dataset = {"use_default_graph_as_union": not declares_dataset(sparql)}
+        try:
+            return self._open().query(sparql, **dataset)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from None
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"query failed: {exc}") from None
 
     def update(self, sparql):
         if self.read_only:
             raise StoreError("the store is open read-only")
         try:
-            self._open().update(sparql)
+            # an update waits for no build: one that ran while a build copies the kept graphs
+            # into a new generation would be lost with the old generation
+            with self._build_lock():
+                self._open().update(sparql)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from None
 
@@ -235,38 +282,41 @@ class EmbeddedStore(GraphStore):
     def replace_graphs(self, nquads, graphs):
         replaced = set(graphs)
         with self._build_lock():
-            old = self.current_generation()
-            if old is not None:
-                # Deleting millions of quads in place is slow in RocksDB; copying what is kept into a
-                # fresh generation with the bulk loader is fast and leaves the old one untouched.
-                staging = self.staging_dir()
-                dumps = []
-                for graph in [g for g in self.named_graphs() if g not in replaced] + [None]:
-                    dump = staging / f"kept-{len(dumps)}.nt"
-                    self._open().dump(str(dump), format=ox.RdfFormat.N_TRIPLES,
-                                      from_graph=ox.NamedNode(graph) if graph else ox.DefaultGraph())
-                    dumps.append((ox.NamedNode(graph) if graph else ox.DefaultGraph(), dump))
             self.close()
+            old = self.current_generation()
+            dumps = self._dump_kept_graphs(old, replaced) if old is not None else []
             generation = self._new_generation()
             try:
                 fresh = ox.Store(str(generation))
                 fresh.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
-                if old is not None:
-                    for graph, dump in dumps:
-                        fresh.bulk_load(path=str(dump), format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+                for graph, dump in dumps:
+                    fresh.bulk_load(path=str(dump), format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
                 fresh.flush()
                 del fresh
             except BaseException:
                 shutil.rmtree(generation, ignore_errors=True)
                 raise
             finally:
-                if old is not None:
-                    for _, dump in dumps:
-                        dump.unlink(missing_ok=True)
+                for _, dump in dumps:
+                    dump.unlink(missing_ok=True)
             self._point_current_at(generation)
-            if old is not None and old != generation:
-                shutil.rmtree(old, ignore_errors=True)
             self.remove_stale_generations()
+
+    def _dump_kept_graphs(self, generation: Path, replaced: set[str]) -> list[tuple[object, Path]]:
+        """Every graph of `generation` that a build does not replace, as N-Triples files.
+        Deleting millions of quads in place is slow in RocksDB; copying what is kept into a fresh
+        generation with the bulk loader is fast, and the old generation is only read (read-only,
+        so that a service reading it meanwhile is not disturbed)."""
+        source = ox.Store.read_only(str(generation))
+        kept = [ox.NamedNode(g.value) for g in source.named_graphs()
+                if isinstance(g, ox.NamedNode) and g.value not in replaced]
+        dumps = []
+        for graph in [*kept, ox.DefaultGraph()]:
+            dump = self.staging_dir() / f"kept-{len(dumps)}.nt"
+            source.dump(str(dump), format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+            dumps.append((graph, dump))
+        del source
+        return dumps
 
     def remove_stale_generations(self) -> None:
         """Generations left by interrupted builds."""

@@ -1,0 +1,184 @@
+"""The SPARQL 1.1 Protocol endpoint: queries at /sparql (GET, POST form, POST direct) answered by
+the query workers within the service's limits, updates at /sparql/update for curators with the
+service's token, and the service description at GET /sparql without a query."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, RDFS
+
+from api.dependencies import apply_update, query_workers, settings
+from api.query_workers import QueryRequest, QueryWorkers
+from heritage_kg.config import Settings
+from heritage_kg.errors import (HeritageKGError, NotAcceptableError, QueryError, QueryTimeoutError,
+                                UpdateRefusedError)
+from heritage_kg.graph.results import RESULT_FORMATS, acceptable_media_types, media_type_for_format
+from heritage_kg.graph.updates import check_curator_update
+
+router = APIRouter(tags=["SPARQL"])
+
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+FORMAT_IRIS = {"json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML", "csv": "SPARQL_Results_CSV",
+               "tsv": "SPARQL_Results_TSV", "turtle": "Turtle", "ntriples": "N-Triples", "jsonld": "JSON-LD",
+               "rdfxml": "RDF_XML"}
+_updates_one_at_a_time = asyncio.Lock()
+
+
+def _status_of(error: HeritageKGError) -> int:
+    for kind, status in ((NotAcceptableError, 406), (QueryTimeoutError, 503), (QueryError, 400),
+                         (UpdateRefusedError, 403)):
+        if isinstance(error, kind):
+            return status
+    return 503  # the store is missing or unreachable
+
+
+@router.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 query endpoint")
+async def sparql_query(request: Request, config: Settings = Depends(settings),
+                       workers: QueryWorkers = Depends(query_workers)) -> Response:
+    parameters = await protocol_parameters(request, SPARQL_QUERY, config.max_request_bytes)
+    if "update" in parameters:
+        raise HTTPException(400, "updates go to /sparql/update")
+    queries = parameters.get("query", [])
+    if not queries:
+        if request.method == "GET":
+            return service_description(request, config)
+        raise HTTPException(400, "no query: send it as the 'query' parameter or as an application/sparql-query body")
+    if len(queries) > 1:
+        raise HTTPException(400, f"one query per request, not {len(queries)}")
+    query = QueryRequest(queries[0], tuple(_media_types(parameters, request.headers.get("accept"))),
+                         tuple(parameters.get("default-graph-uri", [])), tuple(parameters.get("named-graph-uri", [])),
+                         config.sparql_max_rows)
+    try:
+        answer = await workers.answer(query)
+    except HeritageKGError as error:
+        raise HTTPException(_status_of(error), str(error)) from None
+    headers = {"Vary": "Accept"}
+    if answer.truncated:
+        headers["X-SPARQL-Truncated"] = (f"results cut at {answer.rows:,} rows, the service's maximum "
+                                         f"(HERITAGE_KG_SPARQL_MAX_ROWS); add a LIMIT or page with OFFSET")
+    return Response(answer.body, media_type=answer.media_type, headers=headers)
+
+
+@router.post("/sparql/update", status_code=204, summary="SPARQL 1.1 update endpoint (curator graphs only)")
+async def sparql_update(request: Request, config: Settings = Depends(settings),
+                        workers: QueryWorkers = Depends(query_workers)) -> Response:
+    if not config.update_token:
+        raise HTTPException(403, "updates are off on this service; its operator enables them by setting "
+                                 "HERITAGE_KG_UPDATE_TOKEN")
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(401, "updates need 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+    if not secrets.compare_digest(token.strip().encode(), config.update_token.encode()):
+        raise HTTPException(403, "the update token is wrong")
+    parameters = await protocol_parameters(request, SPARQL_UPDATE, config.max_request_bytes)
+    updates = parameters.get("update", [])
+    if len(updates) != 1:
+        raise HTTPException(400, "send exactly one update, as the 'update' parameter or an application/sparql-update body")
+    try:
+        check_curator_update(updates[0], config.base_iri)
+        async with _updates_one_at_a_time:
+            await run_in_threadpool(apply_update, config.store, updates[0])
+            workers.data_changed()
+    except HeritageKGError as error:
+        raise HTTPException(_status_of(error), str(error)) from None
+    return Response(status_code=204)
+
+
+async def protocol_parameters(request: Request, direct_media_type: str, max_bytes: int) -> dict[str, list[str]]:
+    """The protocol's parameters from the URL and, for a POST, the body: a form, or the query
+    (update) itself sent directly; 415 for any other body, 400 for text that is not UTF-8."""
+    pairs = _decoded_pairs(request.url.query)
+    if request.method == "POST":
+        content_type = request.headers.get("content-type", "")
+        media_type, *options = [part.strip().lower() for part in content_type.split(";")]
+        body = await read_body(request, max_bytes)
+        if media_type == FORM:
+            pairs += _decoded_pairs(_utf8(body, "the form"))
+        elif media_type == direct_media_type:
+            charset = next((o.split("=", 1)[1].strip('"') for o in options if o.startswith("charset=")), "utf-8")
+            if charset not in ("utf-8", "utf8"):
+                raise HTTPException(415, f"a SPARQL body must be UTF-8, not {charset}")
+            pairs.append(("query" if direct_media_type == SPARQL_QUERY else "update", _utf8(body, "the body")))
+        else:
+            raise HTTPException(415, f"a POST body must be {FORM} or {direct_media_type}, "
+                                     f"not {content_type or 'unlabelled'}")
+    parameters: dict[str, list[str]] = {}
+    for key, value in pairs:
+        parameters.setdefault(key, []).append(value)
+    return parameters
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise HTTPException(413, f"the request body is over {max_bytes:,} bytes, the service's maximum "
+                                     f"(HERITAGE_KG_MAX_REQUEST_BYTES)")
+    return bytes(body)
+
+
+def _utf8(body: bytes, what: str) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HTTPException(400, f"{what} is not UTF-8 ({exc})") from None
+
+
+def _decoded_pairs(text: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(text, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise HTTPException(400, f"a parameter is not percent-encoded UTF-8 ({exc})") from None
+
+
+def _media_types(parameters: dict[str, list[str]], accept: str | None) -> list[str]:
+    """The result formats the client takes, best first: a `format` parameter wins over Accept."""
+    if formats := parameters.get("format"):
+        media_type = media_type_for_format(formats[0])
+        if media_type is None:
+            names = ", ".join(f.name for f in RESULT_FORMATS)
+            raise HTTPException(400, f"unknown format {formats[0]!r}; use one of {names}, or a media type")
+        return [media_type]
+    media_types = acceptable_media_types(accept)
+    if not media_types:
+        offered = ", ".join(f.media_type for f in RESULT_FORMATS)
+        raise HTTPException(406, f"the service cannot answer in any of {accept!r}; it offers {offered}")
+    return media_types
+
+
+def service_description(request: Request, config: Settings) -> Response:
+    """The endpoint described in the SPARQL 1.1 Service Description vocabulary, as Turtle."""
+    endpoint = URIRef(str(request.url.replace(query="")))
+    graph = Graph(bind_namespaces="core")
+    graph.bind("sd", SD)
+    graph.bind("formats", FORMATS)
+    service = BNode()
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, endpoint))
+    graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    graph.add((service, SD.feature, SD.UnionDefaultGraph))
+    for result_format in RESULT_FORMATS:
+        graph.add((service, SD.resultFormat, FORMATS[FORMAT_IRIS[result_format.name]]))
+    dataset = BNode()
+    graph.add((service, SD.defaultDataset, dataset))
+    graph.add((dataset, RDF.type, SD.Dataset))
+    graph.add((dataset, SD.defaultGraph, BNode()))
+    if config.update_token:
+        updates = BNode()
+        graph.add((updates, RDF.type, SD.Service))
+        graph.add((updates, SD.endpoint, URIRef(f"{endpoint}/update")))
+        graph.add((updates, SD.supportedLanguage, SD.SPARQL11Update))
+        graph.add((updates, RDFS.comment,
+                   Literal(f"Writes only into graphs under {config.base_iri}graph/curator; needs a Bearer token.")))
+    return Response(graph.serialize(format="turtle"), media_type="text/turtle")

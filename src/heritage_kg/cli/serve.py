@@ -1,0 +1,34 @@
+"""`heritage-kg serve`: the SPARQL endpoint, Linked Data and the curator's page over HTTP (uvicorn)."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from heritage_kg.cli import app
+from heritage_kg.cli.common import StoreOption, console, reports_errors, store_location
+from heritage_kg.config import get_settings
+from heritage_kg.graph.store import open_store
+
+
+@app.command()
+@reports_errors
+def serve(
+    store: str = StoreOption,
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0 inside a container)."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+):
+    """Serve the graph: SPARQL 1.1 at /sparql, Linked Data pages, and the curator's page at /."""
+    import uvicorn
+
+    from api.app import create_app
+
+    location = store_location(store)
+    with open_store(location, read_only=True) as graph_store:
+        graphs = graph_store.named_graphs()  # fails here, with a clear message, if there is no store
+    os.environ["HERITAGE_KG_STORE"] = location  # the routers' get_store() reads the environment's settings
+    get_settings.cache_clear()
+    console.print(f"serving {location} ({len(graphs)} named graphs) on http://{host}:{port}/ "
+                  f"(SPARQL endpoint: http://{host}:{port}/sparql)")
+    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="warning")

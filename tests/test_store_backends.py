@@ -1,0 +1,143 @@
+"""The same store tests against both backends: the embedded pyoxigraph store and a real Oxigraph
+server (`oxigraph serve` on a free loopback port) reached through SparqlServerStore."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from rdflib import URIRef
+
+from conftest import CMOA_FIXTURE, TATE_FIXTURE
+from heritage_kg.errors import QueryError, StoreError
+from heritage_kg.graph.build import build_graph
+from heritage_kg.graph.namespaces import HK, Minter
+from heritage_kg.graph.queries import load_query
+from heritage_kg.graph.stats import collection_stats
+from heritage_kg.graph.store import open_store
+
+GRAPHS = Minter("https://w3id.org/heritage-kg/")
+TATE_GRAPH, CMOA_GRAPH = GRAPHS.graph("tate"), GRAPHS.graph("cmoa")
+N00530 = "https://w3id.org/heritage-kg/tate/artwork/N00530"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def oxigraph_binary() -> str:
+    found = Path(sys.executable).with_name("oxigraph")
+    return str(found) if found.exists() else shutil.which("oxigraph") or pytest.skip("no oxigraph binary")
+
+
+@contextmanager
+def oxigraph_server(location: Path, *args: str):
+    """`oxigraph serve` on a free loopback port, stopped on exit; yields its URL."""
+    port = free_port()
+    process = subprocess.Popen([oxigraph_binary(), *(args or ("serve",)), "--location", str(location),
+                                "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{url}/query", params={"query": "ASK {}"}, timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None:
+                    raise RuntimeError(f"oxigraph serve exited: {process.stderr.read().decode()}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module", params=["embedded", "oxigraph-server"])
+def backend_store(request, tmp_path_factory):
+    """The Tate and CMOA fixtures built into a fresh store of each backend."""
+    folder = tmp_path_factory.mktemp(request.param)
+    if request.param == "embedded":
+        store = open_store(folder / "store")
+        build_graph(store, "tate", str(TATE_FIXTURE))
+        build_graph(store, "cmoa", str(CMOA_FIXTURE))
+        yield store
+        store.close()
+        return
+    with oxigraph_server(folder / "oxigraph") as url:
+        store = open_store(url)
+        build_graph(store, "tate", str(TATE_FIXTURE))
+        build_graph(store, "cmoa", str(CMOA_FIXTURE))
+        yield store
+        store.close()
+
+
+def test_both_collections_are_in_their_graphs(backend_store):
+    assert {TATE_GRAPH, CMOA_GRAPH, GRAPHS.graph("vocabularies"), GRAPHS.graph("ontology"),
+            GRAPHS.graph("builds")} <= set(backend_store.named_graphs())
+
+
+def test_stats_count_the_fixture_records(backend_store):
+    collections = {c.iri: c for c in collection_stats(backend_store).collections}
+    tate, cmoa = collections["https://w3id.org/heritage-kg/tate"], collections["https://w3id.org/heritage-kg/cmoa"]
+    # tests/fixtures: six readable Tate artworks by four artists under 14 subjects; three CMOA objects.
+    assert (tate.artworks, tate.artists, tate.concepts) == (6, 4, 14)
+    assert (cmoa.artworks, cmoa.artists) == (3, 2)
+
+
+def test_select_binds_parameters_and_reads_the_union_of_graphs(backend_store):
+    query = load_query("titles_containing")
+    variables, rows = backend_store.select(query.text, query.bindings({"needle": "snow storm"}))
+    assert variables == ["artwork", "title", "collection"]
+    assert [(r["artwork"], str(r["title"])) for r in rows] == [
+        (URIRef(N00530), "Snow Storm - Steam-Boat off a Harbour's Mouth")]
+
+
+def test_ask_and_construct(backend_store):
+    assert backend_store.ask("ASK { ?a a <%sArtwork> }" % HK)
+    assert not backend_store.ask("ASK { ?a <%stitle> 'no such title' }" % HK)
+    triples = backend_store.construct(f"CONSTRUCT {{ ?a <{HK}title> ?t }} WHERE {{ ?a <{HK}title> ?t }}")
+    titles = {(s, str(o)) for s, _, o in triples}
+    assert (URIRef(N00530), "Snow Storm - Steam-Boat off a Harbour's Mouth") in titles
+    assert len(triples) == 9  # six Tate and three CMOA artworks, one title each
+
+
+def test_a_bad_query_is_a_query_error(backend_store):
+    with pytest.raises(QueryError, match="syntax error"):
+        backend_store.select("SELECT * WHERE {")
+
+
+def test_protocol_dataset_restricts_the_default_graph(backend_store):
+    count = f"SELECT (COUNT(?a) AS ?n) WHERE {{ ?a a <{HK}Artwork> }}"
+    answer = backend_store.answer_query(count, ["text/csv"], default_graphs=[CMOA_GRAPH])
+    assert answer.body.decode().splitlines() == ["n", "3"]
+    from_cmoa = f"SELECT (COUNT(?a) AS ?n) FROM <{CMOA_GRAPH}> WHERE {{ ?a a <{HK}Artwork> }}"
+    assert backend_store.answer_query(from_cmoa, ["text/csv"]).body.decode().splitlines() == ["n", "3"]
+
+
+def test_export_graph_writes_every_triple_of_the_graph(backend_store, tmp_path):
+    out = tmp_path / "cmoa.nt"
+    backend_store.export_graph(CMOA_GRAPH, out)
+    lines = [line for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(lines) == backend_store.triple_count(CMOA_GRAPH) > 0
+
+
+def test_rebuilding_a_collection_replaces_its_graph_and_keeps_the_others(backend_store):
+    before = {g: backend_store.triple_count(g) for g in (TATE_GRAPH, CMOA_GRAPH)}
+    build_graph(backend_store, "tate", str(TATE_FIXTURE))
+    assert backend_store.triple_count(TATE_GRAPH) == before[TATE_GRAPH]  # replaced, not doubled
+    assert backend_store.triple_count(CMOA_GRAPH) == before[CMOA_GRAPH]
+    assert not [g for g in backend_store.named_graphs() if g.startswith("urn:heritage-kg:staging")]
+
+
+def test_an_unreachable_server_is_a_store_error():
+    with pytest.raises(StoreError, match="cannot reach the SPARQL server"):
+        open_store(f"http://127.0.0.1:{free_port()}").named_graphs()
