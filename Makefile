@@ -8,7 +8,7 @@ STORE ?= data/store
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install build-graph serve bench clean
+.PHONY: demo test install build-graph serve bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -30,7 +30,11 @@ serve: install
 
 demo: build-graph serve
 
-test: install
+# The curator's page is tested in a headless browser: Debian's chromium and chromium-driver.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium chromium-driver; fi
+
+test: install browser
 	$(BIN)/python -m pytest
 
 bench: install
