@@ -32,7 +32,7 @@ demo: build-graph serve
 
 # The curator's page is tested in a headless browser: Debian's chromium and chromium-driver.
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium chromium-driver; fi
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then apt-get update && apt-get install -y chromium chromium-driver; fi
 
 test: install browser
 	$(BIN)/python -m pytest
