@@ -54,4 +54,4 @@ def test_cmoa_beside_tate(real_store):
     assert {(str(r["artwork"]), str(r["title"])) for r in rows} == {
         (BASE + "tate/artwork/T01222", "Abstract Speed - The Car has Passed"),
         (BASE + "cmoa/artwork/56.20", "Automobile Dynamics")}
-    assert real_store.triple_count(BASE + "graph/tate") == 2181345
+    assert real_store.triple_count(BASE + "graph/tate") == 2183574

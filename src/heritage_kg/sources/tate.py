@@ -67,6 +67,12 @@ def _place(event) -> Place | None:
     return Place(text(place["name"]), text(place.get("placeType")))
 
 
+def _event_year(event) -> int | None:
+    """Tate's artist files give the death year only inside the event: death.time.startYear."""
+    time = event.get("time") if isinstance(event, dict) else None
+    return year(time.get("startYear")) if isinstance(time, dict) else None
+
+
 def _movements(values) -> list[Movement]:
     movements = []
     for value in values or []:
@@ -99,7 +105,7 @@ def _read_artists(archive: CollectionArchive, extract: CollectionExtract, progre
             sort_name=text(record.get("mda")),
             gender=text(record.get("gender")),
             birth_year=year(record.get("birthYear")),
-            death_year=year(record.get("deathYear")),
+            death_year=_event_year(record.get("death")),
             date_text=text(record.get("date")),
             birth_place=_place(record.get("birth")),
             death_place=_place(record.get("death")),
