@@ -1,0 +1,88 @@
+"""`heritage-kg dataset ...`: training sets derived from the graph (build one, show one)."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.table import Table
+
+from heritage_kg.cli import app
+from heritage_kg.cli.common import StoreOption, console, reports_errors, store_location
+from heritage_kg.graph.store import open_store
+from heritage_kg.learning.datasets import (
+    ALL_MEDIA,
+    DEFAULT_TASKS,
+    SPLITS,
+    DatasetSpec,
+    TrainingSet,
+    build_dataset,
+    build_medium_subsets,
+    open_dataset,
+)
+
+dataset_app = typer.Typer(help="Training sets derived from the graph by SPARQL: labels, splits, medium subsets.",
+                          no_args_is_help=True)
+app.add_typer(dataset_app, name="dataset")
+
+
+@dataset_app.command("build")
+@reports_errors
+def build_command(
+    name: str = typer.Option(..., "--name", help="The dataset's name: its folder under the datasets folder."),
+    tasks: list[str] = typer.Option(list(DEFAULT_TASKS), "--tasks", "--task",
+                                    help="A task (top-level subject, by label or IRI); repeat for several."),
+    granularity: str = typer.Option("level2", "--granularity",
+                                    help="level1: one label per task; level2: its frequent sub-categories."),
+    min_examples: int = typer.Option(700, "--min-examples",
+                                     help="level2: a sub-category needs at least this many artworks."),
+    medium: list[str] = typer.Option([], "--medium",
+                                     help="Keep only artworks in this medium group (slug, label or IRI); repeat "
+                                          "for several. Labels and split stay those of the all-media dataset. "
+                                          f"'{ALL_MEDIA}': NAME plus one NAME-<group> per medium group."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the stratified 80/10/10 split."),
+    store: str = StoreOption,
+):
+    """Select labels, split them 80/10/10 by iterative stratification, write the dataset folder
+    (table.parquet + manifest.json) and print its label table."""
+    each_medium = ALL_MEDIA in medium
+    spec = DatasetSpec(name=name, tasks=tuple(tasks), granularity=granularity, min_examples=min_examples,
+                       media=tuple(m for m in medium if m != ALL_MEDIA), seed=seed)
+    started = time.perf_counter()
+    with open_store(store_location(store), read_only=True) as graph_store:
+        built = build_medium_subsets(graph_store, spec) if each_medium else [build_dataset(graph_store, spec)]
+    print_label_table(built[0])
+    for training_set in built[1:]:
+        console.print(f"  {training_set.name}: {training_set.manifest['artworks']} artworks "
+                      f"({_split_sizes(training_set)})")
+    console.print(f"{len(built)} dataset(s) written under {built[0].folder.parent} "
+                  f"in {time.perf_counter() - started:.1f} s")
+
+
+@dataset_app.command("show")
+@reports_errors
+def show_command(name: str = typer.Argument(..., help="A dataset name or folder.")):
+    """Print a dataset's label table."""
+    print_label_table(open_dataset(name))
+
+
+def print_label_table(training_set: TrainingSet) -> None:
+    manifest = training_set.manifest
+    table = Table(title=f"{manifest['name']} (version {manifest['version']}): {manifest['artworks']} artworks, "
+                        f"{len(manifest['labels'])} labels; {_split_sizes(training_set)}")
+    for column in ("label", "task", "level"):
+        table.add_column(column)
+    for column in (*SPLITS, "total"):
+        table.add_column(column, justify="right")
+    for entry in manifest["labels"]:
+        counts = entry["counts"]
+        # Level-2 names repeat under different parents ("cliff" of coast and of mountain).
+        label = entry["prefLabel"] if entry["level"] < 2 else f"{entry['broaderLabel']} › {entry['prefLabel']}"
+        table.add_row(label, entry["taskLabel"], str(entry["level"]),
+                      *(str(counts[c]) for c in (*SPLITS, "total")))
+    console.print(table)
+    console.print(f"folder: {training_set.folder}")
+
+
+def _split_sizes(training_set: TrainingSet) -> str:
+    return ", ".join(f"{split} {n}" for split, n in training_set.manifest["splits"].items())

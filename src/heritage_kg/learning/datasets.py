@@ -1,0 +1,426 @@
+"""Training sets derived from the graph: subject labels chosen by SPARQL over the store and the
+selection rule of method.md section 2, split 80/10/10 by multi-label iterative stratification,
+and kept as a versioned folder (`table.parquet` + `manifest.json`) that features and training read.
+
+The folder contract, at `Settings.datasets_dir / NAME`:
+
+- `table.parquet`, one row per artwork: `artwork` (IRI), `split` ("train" | "validation" |
+  "test"), `labels` (the selected concept IRIs the artwork has), `tasks` (the top-level concept
+  IRI of each task in which it has a label), `title`, `artists` (artist IRIs), `medium_groups`
+  (medium-group IRIs), `image_url` (its thumbnail, or null).
+- `manifest.json`: name, version, created, parameters, the query texts used, the store build it
+  came from, the label list (IRI, prefLabel, task, level, counts per split and in all) and the
+  split sizes.
+
+Medium subsets (`DatasetSpec.media`) are subsets OF the all-media dataset: the labels are
+selected and the split is made over every artwork, then only the artworks in the given medium
+groups are kept. A subset thus has the label space of the full dataset (a label may count zero
+examples in it) and its test artworks are test artworks of the full dataset, so a model trained on
+all media and one trained on a subset can be compared on the same held-out artworks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from iterstrat.ml_stratifiers import IterativeStratification
+from rdflib import URIRef
+
+from heritage_kg.config import get_settings
+from heritage_kg.errors import DatasetError
+from heritage_kg.graph.namespaces import Minter
+from heritage_kg.graph.queries import load_query
+from heritage_kg.graph.store import GraphStore
+
+FORMAT_VERSION = 1
+SPLITS = ("train", "validation", "test")
+SPLIT_SHARES = (0.8, 0.1, 0.1)
+DEFAULT_TASKS = ("nature", "architecture", "places", "people", "objects", "abstraction")
+GRANULARITIES = ("level1", "level2")
+ALL_MEDIA = "all"  # `--medium all`: the full dataset and one subset per medium group
+
+# The queries a build runs, by role; their texts go into the manifest.
+TASKS_QUERY = "dataset_tasks"
+CATEGORIES_QUERY = "dataset_categories"
+ANNOTATIONS_QUERY = "dataset_annotations"
+ARTWORKS_QUERY = "dataset_artworks"
+MEDIA_QUERY = "stats_media"
+BUILDS_QUERY = "graph_builds"
+
+TABLE_SCHEMA = pa.schema([
+    ("artwork", pa.string()),
+    ("split", pa.string()),
+    ("labels", pa.list_(pa.string())),
+    ("tasks", pa.list_(pa.string())),
+    ("title", pa.string()),
+    ("artists", pa.list_(pa.string())),
+    ("medium_groups", pa.list_(pa.string())),
+    ("image_url", pa.string()),
+])
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What to build. Tasks are top-level subjects named by label ("nature") or IRI; media are
+    medium groups named by slug ("painting"), label or IRI (empty: all media). `min_examples`
+    is the level-2 threshold; at level 1 each task with an annotated artwork is one label."""
+
+    name: str
+    tasks: tuple[str, ...] = DEFAULT_TASKS
+    granularity: str = "level2"
+    min_examples: int = 700
+    media: tuple[str, ...] = ()
+    seed: int = 0
+    collection: str = "tate"  # the collection whose subjects are learnt (Tate has them)
+
+    def __post_init__(self):
+        object.__setattr__(self, "tasks", tuple(self.tasks))
+        object.__setattr__(self, "media", tuple(self.media))
+        if not self.name or "/" in self.name or self.name.startswith("."):
+            raise DatasetError(f"a dataset name must be a plain folder name, not {self.name!r}")
+        if self.granularity not in GRANULARITIES:
+            raise DatasetError(f"granularity must be one of {', '.join(GRANULARITIES)}, not {self.granularity!r}")
+        if not self.tasks:
+            raise DatasetError("a dataset needs at least one task")
+        if self.min_examples < 1:
+            raise DatasetError(f"--min-examples must be at least 1, not {self.min_examples}")
+
+    def parameters(self) -> dict:
+        return {"tasks": list(self.tasks), "granularity": self.granularity, "min_examples": self.min_examples,
+                "media": list(self.media), "seed": self.seed, "collection": self.collection}
+
+
+@dataclass(frozen=True)
+class Category:
+    """A subject concept that can become a label: a task's top concept or one below it."""
+
+    iri: str
+    label: str
+    task: str
+    level: int
+    broader: str | None = None
+
+
+@dataclass
+class TrainingSet:
+    """A built or opened dataset: its table (pyarrow), its manifest and where it lives."""
+
+    folder: Path
+    table: pa.Table
+    manifest: dict
+
+    @property
+    def name(self) -> str:
+        return self.manifest["name"]
+
+    @property
+    def labels(self) -> list[str]:
+        """The label IRIs, in the manifest's order (the column order of `label_matrix`)."""
+        return [entry["iri"] for entry in self.manifest["labels"]]
+
+    def split(self, name: str) -> pa.Table:
+        if name not in SPLITS:
+            raise DatasetError(f"no split {name!r}; the splits are {', '.join(SPLITS)}")
+        mask = np.array(self.table.column("split").to_pylist()) == name
+        return self.table.filter(pa.array(mask))
+
+    def label_matrix(self, split: str | None = None) -> np.ndarray:
+        """Multi-hot labels, one row per artwork (of `split`, or all), one column per label."""
+        table = self.table if split is None else self.split(split)
+        return _multi_hot(table.column("labels").to_pylist(), self.labels)
+
+    def to_pandas(self):
+        return self.table.to_pandas()
+
+
+# --- opening
+
+def dataset_folder(name: str) -> Path:
+    return get_settings().datasets_dir / name
+
+
+def open_dataset(name_or_folder: str | os.PathLike) -> TrainingSet:
+    """A dataset by name (under the datasets folder) or by its folder."""
+    folder = Path(name_or_folder)
+    if not (folder / "table.parquet").is_file():
+        folder = dataset_folder(str(name_or_folder))
+    table_path, manifest_path = folder / "table.parquet", folder / "manifest.json"
+    if not table_path.is_file() or not manifest_path.is_file():
+        raise DatasetError(f"no dataset {str(name_or_folder)!r} (looked for {folder}/table.parquet and "
+                           f"manifest.json); build one with 'heritage-kg dataset build --name NAME'")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return TrainingSet(folder, pq.read_table(table_path), manifest)
+
+
+# --- building
+
+@dataclass
+class _Population:
+    """Every labelled artwork of a dataset before any medium subset is taken: the selection and
+    the split, shared by the full dataset and all its medium subsets."""
+
+    spec: DatasetSpec
+    tasks: dict[str, str]  # task IRI -> label
+    labels: list[Category]
+    rows: list[dict]  # table rows, sorted by artwork IRI
+    source: dict
+    queries: dict[str, str] = field(default_factory=dict)
+    media: dict[str, str] = field(default_factory=dict)  # medium-group IRI -> label
+    broader_labels: dict[str, str] = field(default_factory=dict)  # tells apart labels named alike
+
+
+def build_dataset(store: GraphStore, spec: DatasetSpec, *, folder: Path | None = None) -> TrainingSet:
+    """Builds the dataset `spec` describes and writes its folder (by default under the datasets
+    folder, by name), replacing an older one of that name."""
+    population = _derive_population(store, spec)
+    return _write(population, spec.media, folder or dataset_folder(spec.name), spec.name)
+
+
+def build_medium_subsets(store: GraphStore, spec: DatasetSpec, *, root: Path | None = None) -> list[TrainingSet]:
+    """The all-media dataset NAME and one subset NAME-<slug> per medium group, from one
+    selection and split; a group with no labelled artwork is left out."""
+    population = _derive_population(store, spec)
+    root = root or get_settings().datasets_dir
+    built = [_write(population, (), root / spec.name, spec.name)]
+    for group in sorted(population.media):
+        slug = group.rstrip("/").rsplit("/", 1)[-1]
+        if any(group in row["medium_groups"] for row in population.rows):
+            name = f"{spec.name}-{slug}"
+            built.append(_write(population, (group,), root / name, name))
+    return built
+
+
+def _derive_population(store: GraphStore, spec: DatasetSpec) -> _Population:
+    minter = Minter(get_settings().base_iri)
+    queries: dict[str, str] = {}
+
+    def run(name: str, values: dict | None = None):
+        query = load_query(name)
+        queries[name] = query.text
+        return store.select(query.text, query.bindings(values or {}))[1]
+
+    tasks = _resolve_tasks(run(TASKS_QUERY, {"scheme": URIRef(minter.subject_scheme(spec.collection))}), spec)
+    media = {str(r["group"]): str(r["label"]) for r in run(MEDIA_QUERY)}
+    _resolve_media(spec.media, media, minter)
+
+    categories: dict[str, Category] = {}
+    annotations: dict[str, set[str]] = {}  # artwork -> concepts it has (annotated or below)
+    for task, task_label in tasks.items():
+        categories[task] = Category(task, task_label, task, 0)
+        for row in run(CATEGORIES_QUERY, {"task": URIRef(task)}):
+            iri = str(row["category"])
+            categories[iri] = Category(iri, str(row["label"]), task, int(row["level"]), str(row["broader"]))
+        for row in run(ANNOTATIONS_QUERY, {"task": URIRef(task)}):
+            annotations.setdefault(str(row["artwork"]), set()).update(str(row["concepts"]).split())
+
+    counts = Counter(concept for concepts in annotations.values() for concept in concepts)
+    if spec.granularity == "level1":
+        selected = [c for c in tasks if counts[c] > 0]
+    else:
+        selected = select_categories(
+            [c for c in categories.values() if c.level in (1, 2)], counts, spec.min_examples)
+    if not selected:
+        raise DatasetError(f"no category of {', '.join(tasks.values())} is annotated on at least "
+                           f"{spec.min_examples} artworks; lower --min-examples")
+    order = {task: i for i, task in enumerate(tasks)}
+    labels = sorted((categories[c] for c in selected),
+                    key=lambda c: (order[c.task], c.level, c.label, c.iri))
+
+    label_iris = [c.iri for c in labels]
+    collection = URIRef(minter.collection(spec.collection))
+    described = {str(r["artwork"]): r for r in run(ARTWORKS_QUERY, {"collection": collection})}
+    rows = []
+    for artwork in sorted(annotations):
+        has = [iri for iri in label_iris if iri in annotations[artwork]]
+        if not has:
+            continue  # annotated only outside the selected categories
+        description = described.get(artwork, {})
+        rows.append({
+            "artwork": artwork,
+            "labels": has,
+            "tasks": [task for task in tasks if any(categories[iri].task == task for iri in has)],
+            "title": _text(description.get("title")),
+            "artists": _iri_list(description.get("artists")),
+            "medium_groups": _iri_list(description.get("groups")),
+            "image_url": _text(description.get("thumbnail")),
+        })
+    if len(rows) < len(SPLITS):
+        raise DatasetError(f"only {len(rows)} artworks carry a selected label: too few to split "
+                           f"{'/'.join(SPLITS)}; choose other tasks or a lower --min-examples")
+    for row, split in zip(rows, stratified_split([r["labels"] for r in rows], label_iris, spec.seed), strict=True):
+        row["split"] = split
+
+    source = _source_build(run(BUILDS_QUERY), spec.collection, minter)
+    broader_labels = {c.broader: categories[c.broader].label for c in labels if c.broader in categories}
+    return _Population(spec, tasks, labels, rows, source, queries, media, broader_labels)
+
+
+def select_categories(candidates: list[Category], counts: Counter, min_examples: int) -> list[str]:
+    """The selection rule of method.md section 2: the candidates annotated on at least
+    `min_examples` artworks, less every one that has a selected descendant (the more specific
+    of a node and its descendant is kept)."""
+    by_iri = {c.iri: c for c in candidates}
+    frequent = {c.iri for c in candidates if counts[c.iri] >= min_examples}
+    covered = set()  # frequent nodes with a frequent node below them
+    for iri in frequent:
+        broader = by_iri[iri].broader
+        while broader in by_iri:
+            covered.add(broader)
+            broader = by_iri[broader].broader
+    return sorted(frequent - covered)
+
+
+def stratified_split(label_sets: list[list[str]], labels: list[str], seed: int) -> list[str]:
+    """The split of each example, 80/10/10, by iterative stratification (Sechidis et al. 2011)
+    as the iterative-stratification package implements it. Its classes offer a two-way shuffle
+    split or equal k folds; one three-way pass with shares (0.8, 0.1, 0.1) keeps label shares
+    closest, so its IterativeStratification is called directly, seeded and shuffled exactly as
+    MultilabelStratifiedShuffleSplit does."""
+    y = _multi_hot(label_sets, labels).astype(bool)  # the algorithm indexes with boolean rows
+    rng = np.random.RandomState(seed)
+    order = np.arange(len(label_sets))
+    rng.shuffle(order)
+    folds = IterativeStratification(labels=y[order], r=np.asarray(SPLIT_SHARES), random_state=rng)
+    assigned = np.empty(len(label_sets), dtype=int)
+    assigned[order] = folds
+    return [SPLITS[i] for i in assigned]
+
+
+def _write(population: _Population, media: tuple[str, ...], folder: Path, name: str) -> TrainingSet:
+    spec = population.spec
+    minter = Minter(get_settings().base_iri)
+    groups = _resolve_media(media, population.media, minter)
+    rows = [r for r in population.rows if not groups or groups & set(r["medium_groups"])]
+    if not rows:
+        raise DatasetError(f"no labelled artwork is in the medium group(s) {', '.join(media)}")
+    table = pa.Table.from_pylist(rows, schema=TABLE_SCHEMA)
+
+    split_sizes = Counter(r["split"] for r in rows)
+    per_split = {split: Counter() for split in SPLITS}
+    for row in rows:
+        per_split[row["split"]].update(row["labels"])
+    label_entries = []
+    for category in population.labels:
+        split_counts = {split: per_split[split][category.iri] for split in SPLITS}
+        label_entries.append({
+            "iri": category.iri, "prefLabel": category.label, "task": category.task,
+            "taskLabel": population.tasks[category.task], "level": category.level,
+            "broader": category.broader, "broaderLabel": population.broader_labels.get(category.broader),
+            "counts": {**split_counts, "total": sum(split_counts.values())},
+        })
+
+    parameters = {**spec.parameters(), "media": sorted(groups)}
+    version_key = json.dumps({"format": FORMAT_VERSION, "parameters": parameters,
+                              "source": population.source}, sort_keys=True)
+    manifest = {
+        "name": name,
+        "version": hashlib.sha256(version_key.encode()).hexdigest()[:16],
+        "format": FORMAT_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "parameters": parameters,
+        "tasks": [{"iri": iri, "prefLabel": label} for iri, label in population.tasks.items()],
+        "media": {g: population.media[g] for g in sorted(groups)},
+        "population": ("the all-media dataset's selection and split, restricted to these medium groups"
+                       if groups else "every artwork with a selected label"),
+        "queries": population.queries,
+        "source": population.source,
+        "artworks": len(rows),
+        "splits": {split: split_sizes[split] for split in SPLITS},
+        "labels": label_entries,
+    }
+    _replace_folder(folder, table, manifest)
+    return TrainingSet(folder, table, manifest)
+
+
+def _replace_folder(folder: Path, table: pa.Table, manifest: dict) -> None:
+    """Writes beside the target and swaps it in, so readers never see half a dataset."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        pq.write_table(table, staging / "table.parquet")
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        old = None
+        if folder.exists():
+            old = folder.parent / f".{folder.name}.old-{os.getpid()}"
+            os.replace(folder, old)
+        os.replace(staging, folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+# --- resolving names
+
+def _resolve_tasks(rows: list[dict], spec: DatasetSpec) -> dict[str, str]:
+    """Task IRI -> label, in the order the spec names them."""
+    known = {str(r["task"]): str(r["label"]) for r in rows}
+    by_label = {label.casefold(): iri for iri, label in known.items()}
+    tasks = {}
+    for task in spec.tasks:
+        iri = task if task in known else by_label.get(task.casefold())
+        if iri is None:
+            raise DatasetError(f"no top-level subject {task!r} in the {spec.collection} collection; known: "
+                               f"{', '.join(sorted(known.values())) or 'none (is the store built?)'}")
+        tasks[iri] = known[iri]
+    return tasks
+
+
+def _resolve_media(media: tuple[str, ...], known: dict[str, str], minter: Minter) -> set[str]:
+    """Medium-group IRIs for names given by slug, label or IRI."""
+    by_name = {label.casefold(): iri for iri, label in known.items()}
+    resolved = set()
+    for name in media:
+        iri = name if name in known else minter.medium_group(name) if minter.medium_group(name) in known \
+            else by_name.get(name.casefold())
+        if iri is None:
+            slugs = sorted(i.rsplit("/", 1)[-1] for i in known)
+            raise DatasetError(f"no medium group {name!r}; known: {', '.join(slugs)} (or '{ALL_MEDIA}' for each)")
+        resolved.add(iri)
+    return resolved
+
+
+def _source_build(rows: list[dict], collection: str, minter: Minter) -> dict:
+    """The latest build of the collection's graph (the builds query lists the newest first)."""
+    builds = [r for r in rows if str(r["collection"]) == collection]
+    if not builds:
+        raise DatasetError(f"the store holds no build of the {collection} collection; build it with "
+                           f"'heritage-kg build-graph --collection {collection} --source PATH'")
+    latest = builds[0]
+    return {"graph": minter.graph(collection), "build": str(latest["build"]), "started": str(latest["started"]),
+            "source": str(latest["source"]), "checksum": str(latest["checksum"])}
+
+
+# --- small conversions
+
+def _text(term) -> str | None:
+    return None if term is None else str(term)
+
+
+def _iri_list(term) -> list[str]:
+    return sorted(str(term).split()) if term is not None else []
+
+
+def _multi_hot(label_sets: list[list[str]], labels: list[str]) -> np.ndarray:
+    column = {iri: j for j, iri in enumerate(labels)}
+    matrix = np.zeros((len(label_sets), len(labels)), dtype=np.int8)
+    for i, label_set in enumerate(label_sets):
+        for iri in label_set:
+            matrix[i, column[iri]] = 1
+    return matrix
+
+
+__all__ = ["DEFAULT_TASKS", "GRANULARITIES", "SPLITS", "Category", "DatasetSpec", "TrainingSet",
+           "build_dataset", "build_medium_subsets", "open_dataset", "select_categories", "stratified_split"]

@@ -1,0 +1,266 @@
+"""Training sets from the graph: the selection rule, the folder contract, the stratified split and
+the figures of the full Tate level-2 dataset."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+
+from heritage_kg.cli import app
+from heritage_kg.config import get_settings
+from heritage_kg.errors import DatasetError
+from heritage_kg.learning.datasets import (
+    SPLITS,
+    TABLE_SCHEMA,
+    Category,
+    DatasetSpec,
+    build_dataset,
+    build_medium_subsets,
+    open_dataset,
+    select_categories,
+    stratified_split,
+)
+
+SUBJECT = "https://w3id.org/heritage-kg/tate/subject/"
+ARTWORK = "https://w3id.org/heritage-kg/tate/artwork/"
+MEDIUM = "https://w3id.org/heritage-kg/medium/"
+FIXTURE_TASKS = ("nature", "architecture", "people")  # the top-level subjects the fixture has
+
+
+# --- the selection rule, on a taxonomy made for it
+
+def test_a_selected_node_gives_way_to_its_selected_descendant():
+    taxonomy = [
+        Category("A", "A", "T", 1, "T"), Category("a1", "a1", "T", 2, "A"), Category("a2", "a2", "T", 2, "A"),
+        Category("B", "B", "T", 1, "T"), Category("b1", "b1", "T", 2, "B"),
+    ]
+    counts = Counter({"A": 10, "a1": 6, "a2": 3, "B": 8, "b1": 2})
+
+    # A and a1 both reach 5: only the more specific a1 remains (though a2 does not reach it);
+    # B stays, since nothing below it is selected.
+    assert select_categories(taxonomy, counts, 5) == ["B", "a1"]
+    assert select_categories(taxonomy, counts, 9) == ["A"]
+    assert select_categories(taxonomy, counts, 11) == []
+
+
+# --- the fixture store
+
+@pytest.fixture()
+def datasets_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("HERITAGE_KG_DATASETS_DIR", str(tmp_path / "datasets"))
+    get_settings.cache_clear()
+    yield tmp_path / "datasets"
+    get_settings.cache_clear()
+
+
+def test_fixture_level2_keeps_the_most_specific_categories(fixture_store, datasets_dir):
+    spec = DatasetSpec(name="fixture-l2", tasks=FIXTURE_TASKS, min_examples=1)
+    training_set = build_dataset(fixture_store, spec)
+
+    # Every level-1 subject in use (adults, landscape, trees, religious) has a selected level-2
+    # subject below it, so only the level-2 subjects are labels.
+    assert set(training_set.labels) == {SUBJECT + i for i in ("1076", "195", "218", "223", "167", "9999", "320")}
+    rows = {r["artwork"]: r for r in training_set.table.to_pylist()}
+    # T00004 is annotated only with "adults", which gave way to woman/man/pilgrim: it is left out.
+    assert set(rows) == {ARTWORK + "D00001", ARTWORK + "N00530", ARTWORK + "T00002"}
+    assert sorted(rows[ARTWORK + "N00530"]["labels"]) == [SUBJECT + "195", SUBJECT + "218", SUBJECT + "223"]
+    assert rows[ARTWORK + "N00530"]["tasks"] == [SUBJECT + "60", SUBJECT + "91"]  # nature, people
+    assert rows[ARTWORK + "T00002"]["tasks"] == [SUBJECT + "13", SUBJECT + "91"]  # architecture, people
+
+
+def test_fixture_threshold_keeps_a_general_node_when_nothing_below_reaches_it(fixture_store, datasets_dir):
+    training_set = build_dataset(fixture_store, DatasetSpec(name="fixture-adults", tasks=FIXTURE_TASKS,
+                                                            min_examples=2))
+
+    # "adults" annotates three artworks (one directly, two through woman/man); no other node two.
+    assert training_set.labels == [SUBJECT + "95"]
+    assert sorted(training_set.table.column("artwork").to_pylist()) == [
+        ARTWORK + "N00530", ARTWORK + "T00002", ARTWORK + "T00004"]
+    assert training_set.manifest["labels"][0]["counts"]["total"] == 3
+
+
+def test_fixture_level1_has_one_label_per_task(fixture_store, datasets_dir):
+    training_set = build_dataset(fixture_store, DatasetSpec(name="fixture-l1", tasks=FIXTURE_TASKS,
+                                                            granularity="level1"))
+
+    assert training_set.labels == [SUBJECT + "60", SUBJECT + "13", SUBJECT + "91"]
+    labels = {r["artwork"]: r["labels"] for r in training_set.table.to_pylist()}
+    assert labels[ARTWORK + "T00004"] == [SUBJECT + "91"]
+    assert labels[ARTWORK + "N00530"] == [SUBJECT + "60", SUBJECT + "91"]
+
+
+def test_the_folder_follows_the_contract_and_opens_by_name(fixture_store, datasets_dir):
+    built = build_dataset(fixture_store, DatasetSpec(name="fixture-contract", tasks=FIXTURE_TASKS, min_examples=1))
+    opened = open_dataset("fixture-contract")
+
+    assert opened.folder == datasets_dir / "fixture-contract"
+    assert opened.table.schema.equals(TABLE_SCHEMA)
+    assert opened.table.equals(built.table)
+    row = next(r for r in opened.table.to_pylist() if r["artwork"] == ARTWORK + "N00530")
+    assert row["title"] == "Snow Storm - Steam-Boat off a Harbour's Mouth"
+    assert row["artists"] == ["https://w3id.org/heritage-kg/tate/artist/558"]
+    assert row["medium_groups"] == [MEDIUM + "painting"]
+    assert row["image_url"] == "http://www.tate.org.uk/art/images/work/N/N00/N00530_8.jpg"
+    assert row["split"] in SPLITS
+
+    manifest = opened.manifest
+    assert manifest["parameters"] == {"tasks": list(FIXTURE_TASKS), "granularity": "level2", "min_examples": 1,
+                                      "media": [], "seed": 0, "collection": "tate"}
+    assert {"dataset_tasks", "dataset_categories", "dataset_annotations",
+            "dataset_artworks"} <= set(manifest["queries"])
+    assert "skos:broader*" in manifest["queries"]["dataset_annotations"]
+    assert manifest["source"]["build"].startswith("https://w3id.org/heritage-kg/build/tate/")
+    assert manifest["source"]["checksum"].startswith("sha256:")
+    assert sum(manifest["splits"].values()) == manifest["artworks"] == 3
+    man = next(e for e in manifest["labels"] if e["iri"] == SUBJECT + "195")
+    assert (man["prefLabel"], man["task"], man["level"], man["counts"]["total"]) == ("man", SUBJECT + "91", 2, 1)
+    assert man["broaderLabel"] == "adults"
+    # The version names parameters and store build: the same build gives the same version.
+    again = build_dataset(fixture_store, DatasetSpec(name="fixture-contract", tasks=FIXTURE_TASKS, min_examples=1))
+    other = build_dataset(fixture_store, DatasetSpec(name="fixture-other", tasks=FIXTURE_TASKS, min_examples=1,
+                                                     seed=3))
+    assert again.manifest["version"] == manifest["version"] != other.manifest["version"]
+
+
+def test_a_medium_subset_keeps_only_artworks_of_the_group(fixture_store, datasets_dir):
+    full = build_dataset(fixture_store, DatasetSpec(name="fixture-full", tasks=FIXTURE_TASKS, min_examples=1))
+    painting = build_dataset(fixture_store, DatasetSpec(name="fixture-painting", tasks=FIXTURE_TASKS,
+                                                        min_examples=1, media=("painting",)))
+
+    assert painting.table.column("artwork").to_pylist() == [ARTWORK + "N00530"]
+    assert painting.labels == full.labels  # the label space of the all-media dataset
+    assert painting.manifest["parameters"]["media"] == [MEDIUM + "painting"]
+    full_split = dict(zip(full.table.column("artwork").to_pylist(), full.table.column("split").to_pylist()))
+    assert painting.table.column("split").to_pylist() == [full_split[ARTWORK + "N00530"]]
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    (DatasetSpec(name="x"), "no top-level subject 'places'"),
+    (DatasetSpec(name="x", tasks=FIXTURE_TASKS, min_examples=1, media=("tempera",)), "no medium group 'tempera'"),
+    (DatasetSpec(name="x", tasks=FIXTURE_TASKS, min_examples=50), "lower --min-examples"),
+])
+def test_impossible_datasets_say_why(fixture_store, datasets_dir, spec, message):
+    with pytest.raises(DatasetError, match=message):
+        build_dataset(fixture_store, spec)
+    assert not (datasets_dir / "x").exists()
+
+
+def test_unknown_dataset_says_how_to_build_one(datasets_dir):
+    with pytest.raises(DatasetError, match="heritage-kg dataset build --name"):
+        open_dataset("never-built")
+
+
+def test_the_command_prints_the_label_table(fixture_store, datasets_dir):
+    result = CliRunner().invoke(app, ["dataset", "build", "--name", "fixture-cli", "--tasks", "nature",
+                                      "--tasks", "people", "--min-examples", "1", "--store", fixture_store.location])
+
+    assert result.exit_code == 0, result.output
+    assert "adults › woman" in result.output and "landscape › mountain" in result.output
+    assert open_dataset(datasets_dir / "fixture-cli").manifest["artworks"] == 3  # D00001, N00530, T00002
+    shown = CliRunner().invoke(app, ["dataset", "show", "fixture-cli"])
+    assert shown.exit_code == 0 and "trees › oak" in shown.output
+    bad = CliRunner().invoke(app, ["dataset", "build", "--name", "y", "--granularity", "level3",
+                                   "--store", fixture_store.location])
+    assert bad.exit_code == 2 and "granularity must be one of level1, level2" in bad.output
+
+
+# --- the full Tate level-2 dataset
+
+@pytest.fixture(scope="module")
+def tate_level2(real_store, tmp_path_factory):
+    """The full Tate level-2 dataset (six tasks, 700 examples, seed 0) and its medium subsets."""
+    built = build_medium_subsets(real_store, DatasetSpec(name="tate-level2"),
+                                 root=tmp_path_factory.mktemp("datasets"))
+    return {training_set.name: training_set for training_set in built}
+
+
+@pytest.mark.realdata
+def test_no_artwork_is_in_two_splits(tate_level2):
+    table = tate_level2["tate-level2"].table
+    artworks = table.column("artwork").to_pylist()
+    assert len(artworks) == len(set(artworks))
+    assert set(table.column("split").to_pylist()) == set(SPLITS)
+
+
+@pytest.mark.realdata
+def test_each_label_keeps_its_share_in_every_split(tate_level2):
+    manifest = tate_level2["tate-level2"].manifest
+    total, sizes = manifest["artworks"], manifest["splits"]
+    # 80/10/10 to half a point: the algorithm fills each label's quota first, the sizes follow.
+    for split, share in zip(SPLITS, (0.8, 0.1, 0.1), strict=True):
+        assert abs(sizes[split] / total - share) < 0.005, split
+    for label in manifest["labels"]:
+        overall = label["counts"]["total"] / total
+        for split in SPLITS:
+            assert abs(label["counts"][split] / sizes[split] - overall) < 0.01, (label["prefLabel"], split)
+
+
+@pytest.mark.realdata
+def test_the_split_depends_on_the_seed_alone(tate_level2):
+    training_set = tate_level2["tate-level2"]
+    label_sets = training_set.table.column("labels").to_pylist()
+    split = training_set.table.column("split").to_pylist()
+
+    assert stratified_split(label_sets, training_set.labels, seed=0) == split
+    reseeded = stratified_split(label_sets, training_set.labels, seed=1)
+    assert sum(a != b for a, b in zip(reseeded, split, strict=True)) > len(split) // 10
+
+
+@pytest.mark.realdata
+def test_full_tate_level2_figures(tate_level2, real_store):
+    manifest = tate_level2["tate-level2"].manifest
+    assert len(manifest["labels"]) == 98
+    assert manifest["artworks"] == 56706
+    assert manifest["splits"] == {"train": 45422, "validation": 5655, "test": 5629}
+    counts = {e["iri"]: e["counts"] for e in manifest["labels"]}
+    expected = {  # measured once with this code: train, validation, test
+        "636": (7829, 979, 979),  # nature > landscape > hill
+        "195": (6708, 838, 839),  # people > adults > man
+        "237": (3087, 386, 386),  # places > countries and continents > Italy
+        "226": (2172, 271, 272),  # abstraction > non-representational > geometric
+    }
+    for concept, (train, validation, test) in expected.items():
+        assert counts[SUBJECT + concept] == {"train": train, "validation": validation, "test": test,
+                                            "total": train + validation + test}
+        # An independent count over the graph: artworks annotated with the concept or one below it.
+        _, rows = real_store.select(
+            "PREFIX hk: <https://w3id.org/heritage-kg/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+            f"SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE {{ ?c skos:broader* <{SUBJECT + concept}> . ?a hk:subject ?c }}")
+        assert int(rows[0]["n"]) == train + validation + test
+    # Plausible against the graph: no more artworks than carry any subject of the six tasks.
+    _, rows = real_store.select(
+        "PREFIX hk: <https://w3id.org/heritage-kg/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+        "SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { VALUES ?top { <%s60> <%s13> <%s106> <%s91> <%s78> <%s184> } "
+        "?c skos:broader* ?top . ?a hk:subject ?c }" % ((SUBJECT,) * 6))
+    assert 0.8 * int(rows[0]["n"]) < manifest["artworks"] <= int(rows[0]["n"])
+
+
+@pytest.mark.realdata
+def test_medium_subsets_are_subsets_of_the_full_dataset(tate_level2):
+    full = tate_level2["tate-level2"]
+    assert len(tate_level2) == 11  # the full dataset and the ten medium groups
+    full_split = dict(zip(full.table.column("artwork").to_pylist(), full.table.column("split").to_pylist()))
+    painting = tate_level2["tate-level2-painting"]
+    groups = painting.table.column("medium_groups").to_pylist()
+    assert all(MEDIUM + "painting" in g for g in groups)
+    expected = sum(MEDIUM + "painting" in g for g in full.table.column("medium_groups").to_pylist())
+    assert painting.manifest["artworks"] == expected > 1000
+    assert all(full_split[a] == s for a, s in zip(painting.table.column("artwork").to_pylist(),
+                                                 painting.table.column("split").to_pylist(), strict=True))
+    assert painting.labels == full.labels
+    assert isinstance(painting.table, pa.Table)
+
+
+def test_medium_all_writes_one_subset_per_group_in_use(fixture_store, datasets_dir):
+    result = CliRunner().invoke(app, ["dataset", "build", "--name", "fx", "--tasks", "nature", "--tasks", "people",
+                                      "--tasks", "architecture", "--min-examples", "1", "--medium", "all",
+                                      "--store", fixture_store.location])
+
+    assert result.exit_code == 0, result.output
+    # D00001 graphite + watercolour, N00530 painting, T00002 etching + engraving; no other group used.
+    assert sorted(p.name for p in datasets_dir.iterdir()) == [
+        "fx", "fx-engraving-intaglio", "fx-etching", "fx-graphite", "fx-painting", "fx-watercolour-gouache"]
+    assert open_dataset("fx-etching").table.column("artwork").to_pylist() == [ARTWORK + "T00002"]
