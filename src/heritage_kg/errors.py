@@ -55,3 +55,7 @@ class ResourceNotFoundError(HeritageKGError):
 class DatasetError(HeritageKGError):
     """A training set cannot be built or opened: an unknown task or medium group, no category
     reaching the threshold, too few artworks to split, or a missing dataset folder."""
+
+
+class CurationError(HeritageKGError):
+    """A curators' decisions file (kg/links/curated.tsv) cannot be read; nothing was changed."""

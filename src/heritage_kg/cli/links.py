@@ -1,0 +1,61 @@
+"""`heritage-kg link-artists`: reconcile the collections' artists with Wikidata and ULAN through
+the authority files (and Wikidata itself when online), and with each other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from heritage_kg.cli import app
+from heritage_kg.cli.common import StoreOption, console, err_console, reports_errors, store_location
+from heritage_kg.config import get_settings
+from heritage_kg.graph.reconciliation import MatchRules, link_artists
+from heritage_kg.graph.store import open_store
+
+
+@app.command("link-artists")
+@reports_errors
+def link_artists_command(
+    store: str = StoreOption,
+    authorities: Path = typer.Option(None, "--authorities", help="Folder of the authority files (nga-constituents.csv, "
+                                     "moma-artists.csv, whitney-artists.csv); default $HERITAGE_KG_AUTHORITIES_DIR "
+                                     "or ../shared/data/authorities."),
+    links_dir: Path = typer.Option(None, "--links-dir", help="Where artists.tsv is written and curated.tsv is read "
+                                   "(default kg/links)."),
+    online: bool = typer.Option(False, "--online", help="Also ask Wikidata's public SPARQL service "
+                                "($HERITAGE_KG_WIKIDATA_SPARQL_URL); offline, the files alone are used."),
+    tolerance: int = typer.Option(2, "--tolerance", help="Years by which life dates may differ (5 before 1700)."),
+    threshold: float = typer.Option(0.75, "--threshold", help="Score from which a match is published without a curator."),
+):
+    """Match every collection's artists to Wikidata and ULAN identifiers and across collections;
+    publish the matches as owl:sameAs links in the links graph, and as kg/links/artists.tsv."""
+    settings = get_settings()
+    rules = MatchRules(tolerance=tolerance, threshold=threshold)
+    with open_store(store_location(store)) as graph_store:
+        report = link_artists(graph_store, authorities_dir=authorities or settings.authorities_dir,
+                              links_dir=links_dir, rules=rules, online=online)
+    if online:
+        err_console.print(report.online_message, highlight=False)
+    for authority in report.authorities:
+        console.print(f"read {len(authority.records):,} records of {authority.label} ({authority.location})"
+                      + (f"; skipped {len(authority.skipped)} malformed rows" if authority.skipped else ""),
+                      highlight=False)
+        for skipped in authority.skipped[:5]:
+            console.print(f"  {skipped.path}: {skipped.reason}", highlight=False)
+    table = Table("collection", "artists", "linked", "Wikidata", "ULAN", "cross", "artworks", "covered",
+                  "via Wikidata", title="Artist links: coverage (artworks covered: one of their artists is linked)")
+    for row in report.coverage:
+        table.add_row(row.collection, f"{row.artists:,}", _share(row.artists_linked, row.artists),
+                      f"{row.artists_wikidata:,}", f"{row.artists_ulan:,}", f"{row.artists_other_collection:,}",
+                      f"{row.artworks:,}", _share(row.artworks_covered, row.artworks),
+                      _share(row.artworks_wikidata, row.artworks))
+    console.print(table)
+    console.print(f"{report.count('auto') + report.count('accepted'):,} links published into <{report.graph}> "
+                  f"({report.count('accepted')} accepted by curators); {report.count('candidate'):,} candidates and "
+                  f"{report.count('rejected')} rejected pairs left out; all listed in {report.table}", highlight=False)
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part:,} ({100 * part / whole:.1f}%)" if whole else "0"

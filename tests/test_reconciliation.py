@@ -1,0 +1,302 @@
+"""Artist reconciliation: names and life years compared as an art historian would, matches
+published as owl:sameAs links with score and evidence, curators' decisions winning on every
+rebuild, and the real collections linked to Wikidata through the real authority files."""
+
+from __future__ import annotations
+
+import csv
+import socket
+
+import pytest
+from rdflib import Graph, URIRef
+from typer.testing import CliRunner
+
+from heritage_kg.cli import app
+from heritage_kg.config import get_settings
+from heritage_kg.errors import CurationError
+from heritage_kg.graph.build import build_graph
+from heritage_kg.graph.namespaces import Minter
+from heritage_kg.graph.queries import load_query
+from heritage_kg.graph.reconciliation import (
+    ArtistReconciler, CollectionArtist, compare_years, forward_name, is_nobody, life_years,
+    link_artists, links_graph, name_key, read_links_table,
+)
+from heritage_kg.graph.store import open_store
+from heritage_kg.graph.validation import validate_graph
+from heritage_kg.sources.authorities import FORMATS, AuthorityFile, AuthorityRecord, read_authority_file
+from conftest import AUTHORITIES, CMOA_FIXTURE, TATE_FIXTURE, require_real_data
+
+TURNER_QID = "http://www.wikidata.org/entity/Q159758"
+TURNER_ULAN = "http://vocab.getty.edu/page/ulan/500026846"
+NGA_HEADER = ("constituentid,ulanid,preferreddisplayname,forwarddisplayname,lastname,displaydate,artistofngaobject,"
+              "beginyear,endyear,visualbrowsertimespan,nationality,visualbrowsernationality,constituenttype,wikidataid")
+# Rows as the NGA publishes them (Turner's and Hepworth's are copied from the real file).
+NGA_ROWS = [
+    '1939,500026846,"Turner, Joseph Mallord William",Joseph Mallord William Turner,Turner,"British, 1775 - 1851",1,'
+    '1775,1851,1751 to 1775,British,British,individual,Q159758',
+    '99001,,"Turner, Joseph",Joseph Turner,Turner,"British, 1900 - 1960",1,1900,1960,1876 to 1900,British,British,'
+    'individual,Q99999901',
+    '9,,British School,British School,,,0,,,,,Other,anonymous,Q4233718',
+]
+
+
+def _nga_folder(tmp_path, rows=NGA_ROWS):
+    folder = tmp_path / "authorities"
+    folder.mkdir()
+    (folder / "nga-constituents.csv").write_text("\n".join([NGA_HEADER, *rows]) + "\n", encoding="utf-8")
+    return folder
+
+
+def _record(name, birth=None, death=None, qid=None, sort_name=None, authority="nga"):
+    return AuthorityRecord(authority, name, name, sort_name=sort_name, birth_year=birth, death_year=death,
+                           wikidata_id=qid)
+
+
+def _artist(name, sort_name=None, birth=None, death=None, collection="tate", iri=None):
+    return CollectionArtist(iri or f"https://w3id.org/heritage-kg/{collection}/artist/{abs(hash(name))}",
+                            collection, name, sort_name, birth, death)
+
+
+def _reconcile(artists, records):
+    authority = AuthorityFile("nga", "NGA", "nga.csv", "sha256:" + "0" * 64, records)
+    return ArtistReconciler().fit([authority]).match_authorities(artists)
+
+
+# ------------------------------------------------------------------ names and years
+
+def test_a_sort_name_and_a_forward_name_of_one_person_share_a_key():
+    assert forward_name("Turner, Joseph Mallord William") == "Joseph Mallord William Turner"
+    assert name_key("Turner, Joseph Mallord William") == name_key("Joseph Mallord William Turner") \
+        == "joseph mallord turner william"
+
+
+def test_honorifics_and_post_nominal_letters_are_not_part_of_the_name():
+    assert name_key("Sir William Beechey") == name_key(forward_name("Beechey, Sir William")) == "beechey william"
+    assert name_key("Sir George Howland Beaumont, Bt") == name_key("George Howland Beaumont")
+    assert name_key("Dame Barbara Hepworth") == name_key("Barbara Hepworth")
+    assert name_key("Frederic, Lord Leighton") == name_key("Frederic Leighton")
+    assert name_key("Sir Joshua Reynolds PRA") == name_key("Joshua Reynolds")
+
+
+def test_accents_case_and_punctuation_are_folded():
+    assert name_key("Théodore Géricault") == name_key("THEODORE GERICAULT") == "gericault theodore"
+    assert name_key("Pierre-François-Léonard Fontaine") == name_key("Fontaine, Pierre Francois Leonard")
+    assert name_key("Asger Jørn") == name_key("Asger Jorn")
+    assert name_key("Georgia O'Keeffe") == name_key("Georgia OKeeffe")
+
+
+def test_names_of_no_one_in_particular_have_no_key():
+    for name in ("British School 18th century", "British (?) School", "Unknown", "Anonymous",
+                 "unknown Chinese, Kangxi period", "Follower of Rembrandt"):
+        assert is_nobody(name) and name_key(name) is None, name
+    assert name_key("Gilbert & George") == name_key("Gilbert and George")
+
+
+def test_life_years_agree_within_the_tolerance():
+    close = compare_years((1775, 1851), (1776, 1851), tolerance=2)
+    assert close.compatible and close.agreed == ("born 1775/1776", "died 1851")
+    assert not compare_years((1775, 1851), (1779, 1851), tolerance=2).compatible
+    unknown_death = compare_years((1930, None), (1930, 2013), tolerance=2)  # "born 1930": alive or not known
+    assert unknown_death.compatible and unknown_death.agreed == ("born 1930",)
+
+
+def test_death_years_are_read_from_life_dates_but_dates_of_activity_are_not_life_dates():
+    assert life_years(1887, None, "1887–1964") == (1887, 1964)
+    assert life_years(1760, None, "c.1760–1803") == (1760, 1803)
+    assert life_years(1565, None, "1565 or 66–1640") == (1565, 1640)
+    assert life_years(1565, None, "1565–66") == (1565, 1566)
+    assert life_years(1930, None, "born 1930") == (1930, None)
+    assert life_years(1820, None, "active 1820–1840") == (None, None)
+
+
+def test_moma_writes_zero_for_an_unknown_death_year(tmp_path):
+    path = tmp_path / "moma-artists.csv"
+    path.write_text("ConstituentID,DisplayName,ArtistBio,Nationality,Gender,BeginDate,EndDate,Wiki QID,ULAN\n"
+                    '2,Doroteo Arnaiz,"Spanish, born 1936",Spanish,Male,1936,0,Q5230870,\n', encoding="utf-8")
+    [record] = read_authority_file(path, FORMATS["moma"]).records
+    assert (record.birth_year, record.death_year, record.wikidata_id) == (1936, None, "Q5230870")
+
+
+def test_nga_years_follow_the_display_date(tmp_path):
+    rows = ['3233,500336415,"Turner, Julius C.",Julius C. Turner,Turner,"German, born 1881",1,1881,1981,'
+            '1876 to 1900,German,German,individual,Q22235825',
+            '6132,,"Turner, E.J.",E.J. Turner,Turner,"British, died 1907",1,1827,1907,1826 to 1850,British,British,'
+            'individual,']
+    records = read_authority_file(_nga_folder(tmp_path, rows) / "nga-constituents.csv", FORMATS["nga"]).records
+    assert [(r.birth_year, r.death_year) for r in records] == [(1881, None), (None, 1907)]
+
+
+def test_malformed_authority_rows_are_reported_and_skipped(tmp_path):
+    rows = [NGA_ROWS[0], '5,Q98398921,"Smith, Ann",Ann Smith,Smith,,1,,,,,Other,individual,',
+            '6,,"Short, Row"']
+    result = read_authority_file(_nga_folder(tmp_path, rows) / "nga-constituents.csv", FORMATS["nga"])
+    assert [r.name for r in result.records] == ["Joseph Mallord William Turner"]
+    assert [s.reason for s in result.skipped] == ["malformed ULAN id 'Q98398921'", "expected 14 fields, found 3"]
+
+
+# ------------------------------------------------------------------ matching
+
+def test_a_catalogued_name_matches_the_authority_with_both_identifiers():
+    turner = _artist("Joseph Mallord William Turner", "Turner, Joseph Mallord William", 1775, 1851)
+    record = AuthorityRecord("nga", "1939", "Joseph Mallord William Turner", "Turner, Joseph Mallord William",
+                             1775, 1851, "British", "Q159758", "500026846")
+    links = _reconcile([turner], [record])
+    assert {(link.target, link.status, link.score) for link in links} == {
+        (TURNER_QID, "auto", 1.0), (TURNER_ULAN, "auto", 1.0)}
+    assert "born 1775; died 1851" in links[0].evidence
+
+
+def test_life_years_out_of_tolerance_rule_a_namesake_out():
+    links = _reconcile([_artist("John Martin", None, 1789, 1854)],
+                       [_record("John Martin", 1890, 1950, "Q1"), _record("John Martin", 1789, 1854, "Q2")])
+    assert [(link.target, link.status) for link in links] == [("http://www.wikidata.org/entity/Q2", "auto")]
+
+
+def test_a_name_alone_is_left_for_curators_and_namesakes_are_ambiguous():
+    [alone] = _reconcile([_artist("Edward Bower")], [_record("Edward Bower", qid="Q5341966")])
+    assert alone.status == "candidate" and alone.score == 0.6
+    twins = _reconcile([_artist("John Smith", None, 1800)],
+                       [_record("John Smith", 1800, None, "Q1"), _record("John Smith", 1801, None, "Q2")])
+    assert {link.status for link in twins} == {"candidate"} and "ambiguous" in twins[0].evidence
+
+
+def test_british_school_is_never_matched():
+    school = _artist("British School 18th century", "British School 18th century", 1700, 1799)
+    assert _reconcile([school], [_record("British School 18th century", 1700, 1799, "Q4233718"),
+                                 _record("British School", qid="Q4233718")]) == []
+
+
+def test_more_or_fewer_forenames_match_only_with_both_life_years():
+    zorn = _artist("Anders Leonard Zorn", "Zorn, Anders L.", 1860, 1920, collection="cmoa")
+    [link] = _reconcile([zorn], [_record("Anders Zorn", 1860, 1920, "Q206820", sort_name="Zorn, Anders")])
+    assert link.status == "auto" and "surname and first forename match" in link.evidence
+    assert _reconcile([_artist("Anders L. Zorn")], [_record("Anders Zorn", qid="Q206820")]) == []
+
+
+def test_artists_of_two_collections_are_linked_to_each_other():
+    tate = _artist("Camille Pissarro", "Pissarro, Camille", 1830, 1903, collection="tate")
+    cmoa = _artist("Camille Pissarro", "Pissarro, Camille", 1830, 1903, collection="cmoa")
+    [link] = ArtistReconciler().fit([]).match_collections([tate, cmoa], [])
+    assert (link.artist, link.target, link.status) == (cmoa.iri, tate.iri, "auto")
+
+
+# ------------------------------------------------------------------ the run, on a store of the fixtures
+
+@pytest.fixture(scope="module")
+def linking_store(tmp_path_factory):
+    """A store of its own (the run writes a links graph into it), holding the Tate and CMOA fixtures."""
+    store = open_store(tmp_path_factory.mktemp("linking-store") / "store")
+    build_graph(store, "tate", str(TATE_FIXTURE))
+    build_graph(store, "cmoa", str(CMOA_FIXTURE))
+    yield store
+    store.close()
+
+
+def _published(store) -> set[tuple[str, str]]:
+    query = load_query("links_same_as")
+    _, rows = store.select(query.text, query.bindings({"links": URIRef(links_graph(Minter(get_settings().base_iri)))}))
+    return {(str(row["artist"]), str(row["target"])) for row in rows}
+
+
+def test_curators_decisions_win_on_every_rebuild(linking_store, tmp_path):
+    authorities, links_dir = _nga_folder(tmp_path), tmp_path / "links"
+    turner = "https://w3id.org/heritage-kg/tate/artist/558"
+    hepworth = "https://w3id.org/heritage-kg/tate/artist/3001"
+    link_artists(linking_store, authorities_dir=authorities, links_dir=links_dir)
+    assert {(turner, TURNER_QID), (turner, TURNER_ULAN)} <= _published(linking_store)
+
+    (links_dir / "curated.tsv").write_text(
+        "artist\ttarget\tstatus\tnote\n"
+        f"{turner}\t{TURNER_ULAN}\trejected\ttest: a curator says no\n"
+        f"{hepworth}\thttp://www.wikidata.org/entity/Q234483\taccepted\tHepworth, checked by hand\n", encoding="utf-8")
+    for _rebuild in range(2):
+        report = link_artists(linking_store, authorities_dir=authorities, links_dir=links_dir)
+        published = _published(linking_store)
+        assert (turner, TURNER_ULAN) not in published and (turner, TURNER_QID) in published
+        assert (hepworth, "http://www.wikidata.org/entity/Q234483") in published
+    rows = {(r["artist"], r["target"]): r for r in read_links_table(report.table)}
+    assert rows[(turner, TURNER_ULAN)]["status"] == "rejected"
+    assert rows[(hepworth, "http://www.wikidata.org/entity/Q234483")]["status"] == "accepted"
+
+
+def test_a_malformed_curators_file_stops_the_run_and_says_where(linking_store, tmp_path):
+    links_dir = tmp_path / "links"
+    links_dir.mkdir()
+    (links_dir / "curated.tsv").write_text("artist\ttarget\tstatus\nA\tB\tmaybe\n", encoding="utf-8")
+    with pytest.raises(CurationError, match="line 2.*accepted or rejected"):
+        link_artists(linking_store, authorities_dir=_nga_folder(tmp_path), links_dir=links_dir)
+
+
+def test_offline_the_command_says_so_and_uses_the_files(linking_store, tmp_path, monkeypatch):
+    with socket.socket() as probe:  # a loopback port with no one listening
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.setenv("HERITAGE_KG_WIKIDATA_SPARQL_URL", f"http://127.0.0.1:{closed_port}/sparql")
+    monkeypatch.setenv("HERITAGE_KG_AUTHORITIES_DIR", str(_nga_folder(tmp_path)))
+    get_settings.cache_clear()
+    linking_store.close()  # the command opens the store itself
+    try:
+        result = CliRunner().invoke(app, ["link-artists", "--store", linking_store.location, "--online",
+                                          "--links-dir", str(tmp_path / "links")])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert f"cannot reach Wikidata at http://127.0.0.1:{closed_port}/sparql" in result.output
+    assert "offline: matching against the authority files only" in result.output
+    assert "links published" in result.output
+    assert ("https://w3id.org/heritage-kg/tate/artist/558", TURNER_QID) in _published(linking_store)
+
+
+def test_a_missing_authority_folder_is_a_clear_error(linking_store, tmp_path):
+    linking_store.close()
+    result = CliRunner().invoke(app, ["link-artists", "--store", linking_store.location,
+                                      "--authorities", str(tmp_path / "nowhere"), "--links-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no authority folder at" in result.output and "nga-constituents.csv" in result.output
+
+
+# ------------------------------------------------------------------ the real collections
+
+@pytest.fixture(scope="session")
+def real_links(real_store, tmp_path_factory):
+    """One linking run over the real Tate and CMOA store with the real authority files (the
+    store's graphs are copied once into the new generation: about half a minute)."""
+    require_real_data(AUTHORITIES)
+    links_dir = tmp_path_factory.mktemp("links")
+    return link_artists(real_store, authorities_dir=AUTHORITIES, links_dir=links_dir)
+
+
+@pytest.mark.realdata
+def test_turner_gets_his_wikidata_and_ulan_identifiers(real_links, real_store):
+    turner = "https://w3id.org/heritage-kg/tate/artist/558"
+    query = load_query("links_artist_identifiers")
+    _, rows = real_store.select(query.text, query.bindings({"needle": "Joseph Mallord William Turner"}))
+    found = {(str(r["artist"]), str(r["target"])): r for r in rows}
+    assert {(turner, TURNER_QID), (turner, TURNER_ULAN)} <= set(found)
+    assert float(found[(turner, TURNER_QID)]["score"]) == 1.0
+    assert "born 1775; died 1851" in str(found[(turner, TURNER_QID)]["evidence"])
+
+
+@pytest.mark.realdata
+def test_real_coverage_as_measured(real_links):
+    coverage = {c.collection: c for c in real_links.coverage}
+    tate, cmoa = coverage["tate"], coverage["cmoa"]
+    assert (tate.artists, tate.artists_linked, tate.artists_wikidata) == (3539, 1368, 1244)
+    assert (tate.artworks, tate.artworks_covered, tate.artworks_wikidata) == (69202, 60769, 59570)
+    assert (cmoa.artists, cmoa.artists_linked, cmoa.artists_wikidata) == (5962, 2072, 1917)
+    assert (cmoa.artworks, cmoa.artworks_covered) == (28240, 10890)
+    assert tate.artists_other_collection == cmoa.artists_other_collection == 664
+    with open(real_links.table, encoding="utf-8") as handle:
+        assert sum(1 for _ in csv.reader(handle, delimiter="\t")) == len(real_links.links) + 1
+
+
+@pytest.mark.realdata
+def test_the_real_links_graph_conforms_to_the_shapes(real_links, real_store):
+    data = Graph()
+    query = load_query("links_graph_content")
+    for triple in real_store.construct(query.text, query.bindings({"links": URIRef(real_links.graph)})):
+        data.add(triple)
+    conforms, violations = validate_graph(data)
+    assert conforms, violations[:10]
+    assert len(set(data.subjects(predicate=URIRef("https://w3id.org/heritage-kg/ontology#score")))) == \
+        real_links.count("auto")
