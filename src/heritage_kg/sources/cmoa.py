@@ -6,14 +6,13 @@ from __future__ import annotations
 from heritage_kg.config import get_settings
 from heritage_kg.sources import READERS
 from heritage_kg.sources.archive import open_source
-from heritage_kg.sources.parsing import load_json_record, number, text, year
+from heritage_kg.sources.parsing import number, text, unique_records, year
 from heritage_kg.sources.records import (
     Artist,
     Artwork,
     CollectionExtract,
     Contribution,
     Place,
-    SkippedRecord,
 )
 
 MM_PER_INCH = 25.4
@@ -33,23 +32,10 @@ def _inches_to_mm(value) -> float | None:
 def read_cmoa(source: str, *, progress=None) -> CollectionExtract:
     archive = open_source(source, "cmoa", get_settings().cache_dir, progress=progress)
     extract = CollectionExtract("cmoa", source, archive.checksum())
-    paths = archive.files("cmoa")
-    task = progress.add_task("read CMOA objects", total=len(paths)) if progress else None
-    seen: set[str] = set()
-    for path in paths:
-        record = load_json_record(archive.read(path), path, extract.skipped)
-        if progress:
-            progress.advance(task)
-        if record is None:
-            continue
-        accession = text(record.get("accession_number"))
-        if accession is None:
-            extract.skipped.append(SkippedRecord(path, "object record without an accession_number"))
-            continue
-        if accession in seen:
-            extract.skipped.append(SkippedRecord(path, f"duplicate accession number {accession}"))
-            continue
-        seen.add(accession)
+    records = unique_records(archive, "cmoa", extract.skipped, lambda r: text(r.get("accession_number")),
+                             missing="object record without an accession_number", duplicate="duplicate accession number",
+                             progress=progress, description="read CMOA objects")
+    for accession, record in records:
         extract.artworks.append(_artwork(record, accession, extract))
     return extract
 

@@ -51,3 +51,27 @@ def load_json_record(raw: bytes, path: str, skipped: list[SkippedRecord], expect
         skipped.append(SkippedRecord(path, f"expected {wanted}, found {type(record).__name__}"))
         return None
     return record
+
+
+def unique_records(archive, folder: str, skipped: list[SkippedRecord], identifier, *, missing: str,
+                   duplicate: str, progress=None, description: str = ""):
+    """Each readable JSON object under `folder` with its identifier (`identifier(record)`), in
+    path order. Malformed records, records without an identifier and repeats of an identifier
+    already seen are skipped, with their reason, into `skipped`."""
+    paths = archive.files(folder)
+    task = progress.add_task(description, total=len(paths)) if progress else None
+    seen: set[str] = set()
+    for path in paths:
+        record = load_json_record(archive.read(path), path, skipped)
+        if progress:
+            progress.advance(task)
+        if record is None:
+            continue
+        key = identifier(record)
+        if key is None:
+            skipped.append(SkippedRecord(path, missing))
+        elif key in seen:
+            skipped.append(SkippedRecord(path, f"{duplicate} {key}"))
+        else:
+            seen.add(key)
+            yield key, record

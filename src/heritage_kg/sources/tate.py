@@ -6,7 +6,7 @@ from __future__ import annotations
 from heritage_kg.config import get_settings
 from heritage_kg.sources import READERS
 from heritage_kg.sources.archive import CollectionArchive, open_source
-from heritage_kg.sources.parsing import load_json_record, number, text, year
+from heritage_kg.sources.parsing import load_json_record, number, text, unique_records, year
 from heritage_kg.sources.records import (
     Artist,
     Artwork,
@@ -84,21 +84,10 @@ def _movements(values) -> list[Movement]:
 
 
 def _read_artists(archive: CollectionArchive, extract: CollectionExtract, progress) -> None:
-    paths = archive.files("artists")
-    task = progress.add_task("read Tate artists", total=len(paths)) if progress else None
-    for path in paths:
-        record = load_json_record(archive.read(path), path, extract.skipped)
-        if progress:
-            progress.advance(task)
-        if record is None:
-            continue
-        artist_id = _id(record.get("id"))
-        if artist_id is None:
-            extract.skipped.append(SkippedRecord(path, "artist record without an id"))
-            continue
-        if artist_id in extract.artists:
-            extract.skipped.append(SkippedRecord(path, f"duplicate artist id {artist_id}"))
-            continue
+    records = unique_records(archive, "artists", extract.skipped, lambda r: _id(r.get("id")),
+                             missing="artist record without an id", duplicate="duplicate artist id",
+                             progress=progress, description="read Tate artists")
+    for artist_id, record in records:
         extract.artists[artist_id] = Artist(
             id=artist_id,
             name=text(record.get("fc")),
@@ -138,23 +127,10 @@ def _subject_leaves(tree, extract: CollectionExtract) -> list[str]:
 
 
 def _read_artworks(archive: CollectionArchive, extract: CollectionExtract, progress) -> None:
-    paths = archive.files("artworks")
-    task = progress.add_task("read Tate artworks", total=len(paths)) if progress else None
-    seen: set[str] = set()
-    for path in paths:
-        record = load_json_record(archive.read(path), path, extract.skipped)
-        if progress:
-            progress.advance(task)
-        if record is None:
-            continue
-        acno = text(record.get("acno"))
-        if acno is None:
-            extract.skipped.append(SkippedRecord(path, "artwork record without an accession number (acno)"))
-            continue
-        if acno in seen:
-            extract.skipped.append(SkippedRecord(path, f"duplicate accession number {acno}"))
-            continue
-        seen.add(acno)
+    records = unique_records(archive, "artworks", extract.skipped, lambda r: text(r.get("acno")),
+                             missing="artwork record without an accession number (acno)",
+                             duplicate="duplicate accession number", progress=progress, description="read Tate artworks")
+    for acno, record in records:
         extract.artworks.append(_artwork(record, acno, extract))
 
 
