@@ -143,6 +143,34 @@ def test_a_failed_build_leaves_the_previous_store_intact(tmp_path):
     assert len(list((tmp_path / "store" / "generations").iterdir())) == 1
 
 
+def test_a_stream_that_fails_midway_publishes_nothing(tmp_path):
+    store = open_store(tmp_path / "store")
+    build_graph(store, "tate", str(TATE_FIXTURE))
+    before = store.triple_count()
+    graph = BASE + "graph/tate"
+
+    def quads_then(failure):
+        def write(out):
+            for i in range(50_000):  # more than a pipe holds: the loader is reading meanwhile
+                out.write(f'<{BASE}x/{i}> <{HK}title> "t{i}" <{graph}> .\n')
+            failure(out)
+        return write
+
+    def broken_line(out):
+        out.write('<http://example.org/a> <http://example.org/b> "unterminated .\n')
+
+    def crash(out):
+        raise RuntimeError("the mapping crashed")
+
+    with pytest.raises(SyntaxError):
+        store.publish_graphs(quads_then(broken_line), [graph])
+    with pytest.raises(RuntimeError, match="the mapping crashed"):
+        store.publish_graphs(quads_then(crash), [graph])
+    assert store.triple_count() == before
+    assert objects(store, N00530, HK + "title") == ["Snow Storm - Steam-Boat off a Harbour's Mouth"]
+    assert len(list((tmp_path / "store" / "generations").iterdir())) == 1
+
+
 def test_an_interrupted_build_leaves_the_previous_store_readable(tmp_path):
     require_real_data(TATE_ZIP)
     store_dir = tmp_path / "store"

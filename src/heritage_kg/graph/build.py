@@ -49,32 +49,34 @@ def build_graph(store: GraphStore, collection: str, source: str, *, progress=Non
         raise BuildError(f"{source} holds no readable {collection} artwork records "
                          f"({len(extract.skipped)} skipped); the store was not changed")
     mapping = CollectionMapping(minter, default_glossary())
-    staging = store.staging_dir()
-    nquads = staging / f"build-{collection}-{started:%Y%m%dT%H%M%S%f}.nq"
     graph = minter.graph(collection)
+    reports: list[BuildReport] = []
+
+    def write_quads(out) -> None:
+        counts = mapping.write(extract, out)
+        mapping.write_vocabularies(out)
+        _write_ontology(out, minter.graph("ontology"), settings.ontology_dir / "heritage.ttl")
+        report = BuildReport(
+            collection=collection, source=source, checksum=extract.checksum,
+            build_iri=minter.build(collection, started.strftime("%Y%m%dT%H%M%S%fZ")), graph=graph,
+            artworks=counts["artworks"], artists=counts["artists"], concepts=counts["concepts"],
+            triples=counts["triples"], seconds=0.0, skipped=extract.skipped,
+            medium_groups={k.removeprefix("medium:"): v for k, v in counts.items() if k.startswith("medium:")},
+        )
+        _write_provenance(out, minter, report, extract, started)
+        reports.append(report)
+
+    task = progress.add_task(f"map and load {len(extract.artworks):,} artworks into the store", total=None) \
+        if progress else None
     try:
-        with open(nquads, "w", encoding="utf-8", buffering=1 << 20) as out:
-            counts = mapping.write(extract, out)
-            mapping.write_vocabularies(out)
-            _write_ontology(out, minter.graph("ontology"), settings.ontology_dir / "heritage.ttl")
-            report = BuildReport(
-                collection=collection, source=source, checksum=extract.checksum,
-                build_iri=minter.build(collection, started.strftime("%Y%m%dT%H%M%S%fZ")), graph=graph,
-                artworks=counts["artworks"], artists=counts["artists"], concepts=counts["concepts"],
-                triples=counts["triples"], seconds=0.0, skipped=extract.skipped,
-                medium_groups={k.removeprefix("medium:"): v for k, v in counts.items() if k.startswith("medium:")},
-            )
-            _write_provenance(out, minter, report, extract, started)
-        task = progress.add_task(f"load {report.triples:,} triples into the store", total=None) if progress else None
-        store.replace_graphs(nquads, [graph, minter.graph("vocabularies"), minter.graph("ontology")])
-        if progress:
-            progress.update(task, total=1, completed=1)
+        store.publish_graphs(write_quads, [graph, minter.graph("vocabularies"), minter.graph("ontology")])
     except HeritageKGError:
         raise
     except (OSError, SyntaxError, ValueError) as exc:
         raise BuildError(f"the build of {collection} from {source} failed ({exc}); the store was not changed") from exc
-    finally:
-        nquads.unlink(missing_ok=True)
+    if progress:
+        progress.update(task, total=1, completed=1)
+    report = reports[0]
     report.seconds = time.perf_counter() - clock
     return report
 

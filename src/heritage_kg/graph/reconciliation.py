@@ -702,14 +702,7 @@ def link_artists(store: GraphStore, *, authorities_dir: Path, links_dir: Path | 
 
     run = LinkingRun(f"{minter.base}linking/artists/{started:%Y%m%dT%H%M%S%fZ}", started,
                      [LinkSource(a.location, a.checksum) for a in authorities if a.checksum])
-    staging = store.staging_dir()
-    nquads = staging / f"links-{started:%Y%m%dT%H%M%S%f}.nq"
-    try:
-        with open(nquads, "w", encoding="utf-8") as out:
-            write_links_nquads(out, minter, links, run)
-        store.replace_graphs(nquads, [links_graph(minter)])
-    finally:
-        nquads.unlink(missing_ok=True)
+    store.publish_graphs(lambda out: write_links_nquads(out, minter, links, run), [links_graph(minter)])
     return LinkingReport(run.iri, links_graph(minter), links, coverage(store, artists, links), authorities, table,
                          online_message)
 

@@ -6,16 +6,19 @@ storage: queries, builds, datasets and the API all go through `GraphStore`."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -53,6 +56,17 @@ class GraphStore(ABC):
         """Atomically replaces the named `graphs` with the content of the N-Quads file (which may
         also add to other graphs). Readers see the old graphs or the new ones, never a mix; a
         failure leaves the store as it was."""
+
+    def publish_graphs(self, write_quads: Callable[[TextIO], None], graphs: Iterable[str]) -> None:
+        """`replace_graphs` for statements written on the fly: `write_quads(stream)` writes
+        N-Quads text; the named `graphs` are replaced by what it wrote, atomically."""
+        path = self.staging_dir() / f"publish-{os.getpid()}-{time.time_ns()}.nq"
+        try:
+            with open(path, "w", encoding="utf-8", buffering=1 << 20) as out:
+                write_quads(out)
+            self.replace_graphs(path, graphs)
+        finally:
+            path.unlink(missing_ok=True)
 
     @abstractmethod
     def named_graphs(self) -> list[str]: ...
@@ -115,6 +129,23 @@ _FROM = re.compile(r"(?<![\w:?$])FROM\b", re.IGNORECASE)
 def declares_dataset(sparql: str) -> bool:
     """Whether a query names its own dataset with FROM or FROM NAMED."""
     return bool(_FROM.search(_NOT_KEYWORDS.sub(" ", sparql)))
+
+
+def _open_for_writing(pipe: Path, reader: threading.Thread) -> int:
+    """Opens a named pipe once its reader has it open; fails, instead of waiting forever, if the
+    reader thread ended before opening it."""
+    while True:
+        try:
+            fd = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise
+            if not reader.is_alive():
+                raise StoreError("the store's loader stopped before reading anything") from None
+            time.sleep(0.005)
+            continue
+        os.set_blocking(fd, True)
+        return fd
 
 
 # --- terms: pyoxigraph <-> rdflib, so that callers see one term model whatever the backend ---
@@ -280,6 +311,14 @@ class EmbeddedStore(GraphStore):
     # -- builds
 
     def replace_graphs(self, nquads, graphs):
+        self._publish(lambda fresh: fresh.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS), graphs)
+
+    def publish_graphs(self, write_quads, graphs):
+        # Oxigraph's bulk loader reads a named pipe in a thread of its own, without the GIL, while
+        # `write_quads` writes into it: mapping and loading overlap, and no N-Quads file is kept.
+        self._publish(lambda fresh: self._stream_into(fresh, write_quads), graphs)
+
+    def _publish(self, load_new_quads: Callable[[ox.Store], None], graphs) -> None:
         replaced = set(graphs)
         with self._build_lock():
             self.close()
@@ -288,7 +327,7 @@ class EmbeddedStore(GraphStore):
             generation = self._new_generation()
             try:
                 fresh = ox.Store(str(generation))
-                fresh.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+                load_new_quads(fresh)
                 for graph, dump in dumps:
                     fresh.bulk_load(path=str(dump), format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
                 fresh.flush()
@@ -301,6 +340,31 @@ class EmbeddedStore(GraphStore):
                     dump.unlink(missing_ok=True)
             self._point_current_at(generation)
             self.remove_stale_generations()
+
+    def _stream_into(self, fresh: ox.Store, write_quads: Callable[[TextIO], None]) -> None:
+        folder = Path(tempfile.mkdtemp(dir=self.staging_dir()))
+        pipe = folder / "quads.nq"
+        os.mkfifo(pipe)
+        failures: list[BaseException] = []
+
+        def load() -> None:
+            try:
+                fresh.bulk_load(path=str(pipe), format=ox.RdfFormat.N_QUADS)
+            except BaseException as exc:  # handed to the writing thread below
+                failures.append(exc)
+
+        loader = threading.Thread(target=load, name="bulk-load", daemon=True)
+        loader.start()
+        try:
+            with os.fdopen(_open_for_writing(pipe, loader), "w", encoding="utf-8", buffering=1 << 20) as out:
+                write_quads(out)
+        except BrokenPipeError:
+            pass  # the loader stopped reading: its own error says why
+        finally:
+            loader.join()  # the pipe is closed: the loader reads to its end
+            shutil.rmtree(folder, ignore_errors=True)
+        if failures:
+            raise failures[0]
 
     def _dump_kept_graphs(self, generation: Path, replaced: set[str]) -> list[tuple[object, Path]]:
         """Every graph of `generation` that a build does not replace, as N-Triples files.
