@@ -59,8 +59,8 @@ def main() -> int:
     parser.add_argument("--model", default="TransE")
     parser.add_argument("--dim", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=8192)
-    parser.add_argument("--learning-rate", type=float, default=0.02)
+    parser.add_argument("--batch-size", type=int, default=1024)
+    parser.add_argument("--learning-rate", type=float, default=0.001)
     parser.add_argument("--evaluation-triples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
@@ -107,11 +107,11 @@ def main() -> int:
         "train_seconds": round(embedding.train_seconds_, 1),
         "seconds_per_epoch": round(embedding.train_seconds_ / args.epochs, 1),
         "evaluate_seconds": round(embedding.evaluate_seconds_, 1),
-        "mrr": round(embedding.metrics_["mrr"], 4), "hits_at_10": round(embedding.metrics_["hits_at_10"], 4),
+        **{key: round(value, 4) for key, value in embedding.metrics_.items()},
         "final_loss": embedding.final_loss_,
         "dataset_artists_with_vector": f"{with_vector} of {len(artists)}",
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, shared with other "
-                   f"engineers' jobs (load average {load_before[0]:.1f} before, {load_after[0]:.1f} after)",
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores "
+                   f"(load average {load_before[0]:.1f} before, {load_after[0]:.1f} after)",
     }
     rows = [("triples (after exclusion)", f"{result['triples']:,}"), ("entities", f"{result['entities']:,}"),
             ("subject triples kept / dropped", f"{result['subject_triples_kept']:,} / "
@@ -123,6 +123,8 @@ def main() -> int:
             ("training s per epoch", result["seconds_per_epoch"]),
             (f"evaluation s ({embedding.split_sizes_['evaluated']:,} test triples)", result["evaluate_seconds"]),
             ("MRR (filtered)", result["mrr"]), ("Hits@10 (filtered)", result["hits_at_10"]),
+            ("MRR / Hits@10, tail side", f"{result['mrr_tail']} / {result['hits_at_10_tail']}"),
+            ("MRR / Hits@10, head side", f"{result['mrr_head']} / {result['hits_at_10_head']}"),
             ("dataset artists with a vector", result["dataset_artists_with_vector"])]
     print(f"{result['model']} {args.dim}-d, {args.epochs} epochs, batch {args.batch_size}, "
           f"learning rate {args.learning_rate}, seed {args.seed}")

@@ -23,8 +23,8 @@ def embed_kg(
     dim: int = typer.Option(200, "--dim", min=1, help="Embedding dimension (complex models store twice as many reals)."),
     epochs: int = typer.Option(20, "--epochs", min=1),
     seed: int = typer.Option(0, "--seed", help="Seeds the held-out split of the triples and the training."),
-    batch_size: int = typer.Option(8192, "--batch-size", min=1),
-    learning_rate: float = typer.Option(0.02, "--learning-rate", min=0.0),
+    batch_size: int = typer.Option(1024, "--batch-size", min=1),
+    learning_rate: float = typer.Option(0.001, "--learning-rate", min=0.0),
     evaluation_triples: int = typer.Option(
         2000, "--evaluation-triples", min=0,
         help="Score link prediction on a seeded sample of this many held-out test triples (0: all of them)."),
@@ -62,7 +62,8 @@ def _trained_vectors(graph_store, dataset: str, out: Path | None, **config) -> N
     console.print(f"leak-free: {meta['subject_triples_dropped']:,} subject annotations left out "
                   f"({meta['exclusion']}); {meta['subject_triples_kept']:,} kept")
     console.print(f"link prediction on {meta['triples']['evaluated']:,} held-out triples (filtered): "
-                  f"MRR {meta['mrr']:.3f}, Hits@10 {meta['hits_at_10']:.3f}")
+                  f"MRR {meta['mrr']:.3f}, Hits@10 {meta['hits_at_10']:.3f} "
+                  f"(predicting the tail: MRR {meta['mrr_tail']:.3f}, Hits@10 {meta['hits_at_10_tail']:.3f})")
     console.print(f"wrote {len(run.table.keys):,} entity vectors to {run.folder}")
 
 
