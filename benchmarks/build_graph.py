@@ -12,7 +12,6 @@ Targets (issue 2): build <= 60 s, <= 2x the raw bulk load, peak memory < 2 GB.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import os
 import resource
@@ -22,8 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "tate-collection.zip"
+from _common import DEFAULT_TATE_SOURCE as DEFAULT_SOURCE, write_results
 
 
 def _peak_rss_mb() -> float:
@@ -110,9 +108,7 @@ def main() -> None:
     print(f"{'triples per second':28}{result['build_triples_per_second']:>14,.0f}{result['raw_triples_per_second']:>16,.0f}")
     print(f"{'peak memory (MB)':28}{build['peak_rss_mb']:>14,.0f}{raw['peak_rss_mb']:>16,.0f}")
     print(f"build / raw: {result['build_over_raw']:.2f}x   (targets: build <= 60 s, <= 2x raw, < 2048 MB)")
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "build_graph.json").write_text(json.dumps(result, indent=2))
+    write_results("build_graph", result)
 
 
 if __name__ == "__main__":

@@ -14,27 +14,17 @@ The store: `--store FOLDER` if it already holds a graph (opened read-only); else
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "tate-collection.zip"
+from _common import DEFAULT_TATE_SOURCE as DEFAULT_SOURCE, tate_store, write_results
 
 
 def _store(args):
-    from heritage_kg.graph.build import build_graph
-    from heritage_kg.graph.store import open_store
-
-    if args.store and Path(args.store, "current").exists():
-        return open_store(args.store, read_only=True), f"existing store {args.store}"
-    folder = args.store or tempfile.mkdtemp(prefix="dataset-benchmark-store-")
-    store = open_store(folder)
-    report = build_graph(store, "tate", str(args.source))
-    return store, f"built from {args.source} into {folder} in {report.seconds:.0f} s"
+    return tate_store(args.store, args.source, "dataset-benchmark-store-")
 
 
 def _timed(action):
@@ -99,10 +89,7 @@ def main() -> None:
         "medium_subsets": {s.name: {"artworks": s.manifest["artworks"], "splits": s.manifest["splits"]}
                            for s in subsets[1:]},
     }
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "dataset_build.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
-    print(f"\nwritten: {out / 'dataset_build.json'} (datasets under {out_root})")
+    print(f"\nwritten: {write_results('dataset_build', results)} (datasets under {out_root})")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ Prints a table and writes benchmarks/results/image_embedding.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
+from _common import write_results
 
 
 def generated_images(folder: Path, count: int) -> list[Path]:
@@ -83,10 +82,7 @@ def main() -> None:
               f"{row['images_per_cpu_s']:>13} {row['cached_s']:>9} {row['cached_images_per_s']:>9} "
               f"{row['load_average_after'][0]:>9}")
     print("images/cpu-s: per second of this process's CPU time; load avg: the machine's, after the row")
-    out = ROOT / "benchmarks" / "results" / "image_embedding.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
-    print(f"-> {out}")
+    print(f"-> {write_results('image_embedding', result)}")
 
 
 if __name__ == "__main__":

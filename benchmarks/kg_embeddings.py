@@ -14,7 +14,6 @@ The dataset: `--dataset NAME|FOLDER` if given; else the full Tate level-2 datase
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -22,20 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "tate-collection.zip"
+from _common import DEFAULT_TATE_SOURCE as DEFAULT_SOURCE, tate_store, write_results
 
 
 def _store(args):
-    from heritage_kg.graph.build import build_graph
-    from heritage_kg.graph.store import open_store
-
-    if args.store and Path(args.store, "current").exists():
-        return open_store(args.store, read_only=True), f"existing store {args.store}"
-    folder = args.store or tempfile.mkdtemp(prefix="kg-benchmark-store-")
-    store = open_store(folder)
-    report = build_graph(store, "tate", str(args.source))
-    return store, f"built from {args.source} into {folder} in {report.seconds:.0f} s"
+    return tate_store(args.store, args.source, "kg-benchmark-store-")
 
 
 def _dataset(args, store, workdir: Path):
@@ -133,10 +123,7 @@ def main() -> int:
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
-    out = ROOT / "benchmarks" / "results" / "kg_embeddings.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    print(f"wrote {out}")
+    print(f"wrote {write_results('kg_embeddings', result)}")
     return 0
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import time
 from collections import Counter
 from dataclasses import asdict
@@ -23,7 +22,7 @@ from heritage_kg.graph.reconciliation import (
 from heritage_kg.graph.store import open_store
 from heritage_kg.sources.authorities import read_authorities
 
-ROOT = Path(__file__).resolve().parents[1]
+from _common import RESULTS, ROOT, write_results
 
 
 def main() -> None:
@@ -71,16 +70,15 @@ def main() -> None:
             precision[name] = {"checked": checked, "right": right}
             print(f"\nprecision, checked by hand ({name}): {right}/{checked} right")
 
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
     if args.draw_sample:
-        write_links_table(review_sample(links, args.draw_sample, seed=2024), out / "precision-sample-draft.tsv")
-        print(f"\nwritten {out / 'precision-sample-draft.tsv'}: check each link, then add it to "
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        write_links_table(review_sample(links, args.draw_sample, seed=2024), RESULTS / "precision-sample-draft.tsv")
+        print(f"\nwritten {RESULTS / 'precision-sample-draft.tsv'}: check each link, then add it to "
               f"kg/links/precision-sample.tsv with a verdict")
-    (out / "link_artists.json").write_text(json.dumps({
+    out = write_results("link_artists", {
         "seconds": timings, "artists": len(artists), "links": dict(status_counts(links)),
-        "coverage": [asdict(c) for c in covered], "precision": precision}, indent=1))
-    print(f"\nwritten {out / 'link_artists.json'}")
+        "coverage": [asdict(c) for c in covered], "precision": precision})
+    print(f"\nwritten {out}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ Prints a table and writes benchmarks/results/sparql_service.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import socket
@@ -29,8 +28,7 @@ from rdflib import URIRef
 
 from heritage_kg.graph.queries import inline_bindings, load_query
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
+from _common import write_results
 JSON_RESULTS = "application/sparql-results+json"
 
 # (what a curator asks, the named query, its parameters)
@@ -161,9 +159,7 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=20)
     report(results, rows)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "sparql_service.json").write_text(json.dumps({"store": str(store), "rows": rows, "results": results},
-                                                            indent=1))
+    write_results("sparql_service", {"store": str(store), "rows": rows, "results": results})
 
 
 def report(results: dict, rows: dict) -> None:

@@ -12,7 +12,6 @@ and writes benchmarks/results/text_embedding.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -20,8 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "tate-collection.zip"
+from _common import DEFAULT_TATE_SOURCE as DEFAULT_SOURCE, write_results
 
 
 def measure(titles: list[str], batch_size: int, threads: int, scratch: Path) -> dict:
@@ -79,10 +77,7 @@ def main() -> None:
               f"{row['titles_per_s']:>9} {row['titles_per_cpu_s']:>13} {row['cached_s']:>9} "
               f"{row['cached_titles_per_s']:>9} {row['load_average_after'][0]:>9}")
     print("titles/cpu-s: per second of this process's CPU time; load avg: the machine's, after the row")
-    out = ROOT / "benchmarks" / "results" / "text_embedding.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
-    print(f"-> {out}")
+    print(f"-> {write_results('text_embedding', result)}")
 
 
 if __name__ == "__main__":

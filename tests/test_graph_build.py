@@ -8,19 +8,17 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-from rdflib import Literal, URIRef
+from rdflib import URIRef
 
-from heritage_kg.config import get_settings
 from heritage_kg.errors import BuildError, QueryError, StoreError
 from heritage_kg.graph.build import build_graph
 from heritage_kg.graph.namespaces import HK
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.store import open_store
 
-from conftest import CMOA_FIXTURE, TATE_FIXTURE, TATE_ZIP, require_real_data
+from conftest import TATE_FIXTURE, TATE_ZIP, require_real_data
 
 BASE = "https://w3id.org/heritage-kg/"
 N00530 = URIRef(BASE + "tate/artwork/N00530")

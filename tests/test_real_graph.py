@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from rdflib import URIRef
 
-from heritage_kg.graph.namespaces import HK
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.stats import collection_stats
 

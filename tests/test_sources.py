@@ -4,7 +4,6 @@ reported, never fatal."""
 from __future__ import annotations
 
 import http.server
-import shutil
 import threading
 import zipfile
 from pathlib import Path
