@@ -18,7 +18,7 @@ from heritage_kg.graph.namespaces import HK
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.store import open_store
 
-from conftest import TATE_FIXTURE, TATE_ZIP, require_real_data
+from conftest import CMOA_FIXTURE, TATE_FIXTURE, TATE_ZIP, require_real_data
 
 BASE = "https://w3id.org/heritage-kg/"
 N00530 = URIRef(BASE + "tate/artwork/N00530")
@@ -122,6 +122,17 @@ def test_rebuilding_from_the_same_source_gives_the_same_graph(tmp_path):
     assert len(store.select(load_query("graph_builds").text)[1]) == 2
     # only the current generation is kept on disk
     assert len(list((tmp_path / "store" / "generations").iterdir())) == 1
+
+
+def test_a_store_given_by_a_relative_path_keeps_its_graphs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store = open_store("data/store")
+    build_graph(store, "tate", str(TATE_FIXTURE))
+    build_graph(store, "cmoa", str(CMOA_FIXTURE))
+    reader = open_store("data/store", read_only=True)
+    assert {BASE + "graph/tate", BASE + "graph/cmoa"} <= set(reader.named_graphs())
+    assert objects(reader, N00530, HK + "title") == ["Snow Storm - Steam-Boat off a Harbour's Mouth"]
+    assert len(list((tmp_path / "data" / "store" / "generations").iterdir())) == 1
 
 
 def test_a_failed_build_leaves_the_previous_store_intact(tmp_path):

@@ -168,7 +168,7 @@ class EmbeddedStore(GraphStore):
     build never touches the store that readers see."""
 
     def __init__(self, root: Path, *, read_only: bool = False):
-        self.root = root
+        self.root = root.expanduser().absolute()  # generations are compared as absolute paths
         self.location = str(root)
         self.read_only = read_only
         self._store: ox.Store | None = None
