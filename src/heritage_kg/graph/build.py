@@ -89,26 +89,36 @@ def _write_ontology(out, graph_iri: str, path) -> None:
         out.write(f"{s.n3()} {p.n3()} {o.n3()}{suffix}")
 
 
+def write_activity(graph: QuadWriter, activity: str, cls: str, started: datetime) -> None:
+    """A PROV activity of this software (a build, a linking run), ending now."""
+    graph.iri(activity, TYPE, cls)
+    graph.term(activity, PROV + "startedAtTime", typed(started.isoformat(), XSD + "dateTime"))
+    graph.term(activity, PROV + "endedAtTime", typed(datetime.now(UTC).isoformat(), XSD + "dateTime"))
+    graph.iri(activity, PROV + "wasAssociatedWith", HK + "HeritageKGSoftware")
+    graph.text(activity, HK + "softwareVersion", __version__)
+
+
+def write_source_archive(graph: QuadWriter, activity: str, archive: str, location: str, checksum: str) -> None:
+    """A source file an activity read, with its checksum."""
+    graph.iri(activity, PROV + "used", archive)
+    graph.iri(archive, TYPE, HK + "SourceArchive")
+    graph.text(archive, HK + "sourceLocation", location)
+    graph.text(archive, HK + "checksum", checksum)
+
+
 def _write_provenance(out, minter: Minter, report: BuildReport, extract: CollectionExtract, started) -> None:
     builds = QuadWriter(out, minter.graph("builds"))
     build, archive = report.build_iri, report.build_iri + "/source"
-    builds.iri(build, TYPE, HK + "GraphBuild")
+    write_activity(builds, build, HK + "GraphBuild", started)
     builds.text(build, HK + "collectionName", report.collection)
     builds.iri(build, HK + "builtCollection", minter.collection(report.collection))
-    builds.term(build, PROV + "startedAtTime", typed(started.isoformat(), XSD + "dateTime"))
-    builds.term(build, PROV + "endedAtTime", typed(datetime.now(UTC).isoformat(), XSD + "dateTime"))
-    builds.iri(build, PROV + "used", archive)
+    write_source_archive(builds, build, archive, report.source, report.checksum)
     builds.iri(build, PROV + "generated", report.graph)
-    builds.iri(build, PROV + "wasAssociatedWith", HK + "HeritageKGSoftware")
-    builds.text(build, HK + "softwareVersion", __version__)
     builds.integer(build, HK + "artworkCount", report.artworks)
     builds.integer(build, HK + "artistCount", report.artists)
     builds.integer(build, HK + "conceptCount", report.concepts)
     builds.integer(build, HK + "tripleCount", report.triples)
     builds.integer(build, HK + "skippedCount", len(extract.skipped))
-    builds.iri(archive, TYPE, HK + "SourceArchive")
-    builds.text(archive, HK + "sourceLocation", report.source)
-    builds.text(archive, HK + "checksum", report.checksum)
     for number, skipped in enumerate(extract.skipped, start=1):
         record = f"{build}/skipped/{number}"
         builds.iri(build, HK + "skippedRecord", record)

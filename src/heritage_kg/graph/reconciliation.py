@@ -15,12 +15,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from heritage_kg import __version__
 from heritage_kg.config import get_settings
 from heritage_kg.errors import CurationError, OfflineDownloadError, SourceError
+from heritage_kg.graph.build import write_activity, write_source_archive
 from heritage_kg.graph.mapping import LABEL, TYPE
-from heritage_kg.graph.namespaces import HK, OWL, PROV, XSD, Minter
-from heritage_kg.graph.nquads import QuadWriter, typed
+from heritage_kg.graph.namespaces import HK, OWL, PROV, Minter
+from heritage_kg.graph.nquads import QuadWriter
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.store import GraphStore
 from heritage_kg.sources.authorities import (
@@ -588,17 +588,9 @@ AUTHORITY_LABELS = {**{name: form.label for name, form in FORMATS.items()},
 def write_links_nquads(out, minter: Minter, links: list[ArtistLink], run: LinkingRun) -> int:
     graph = QuadWriter(out, links_graph(minter))
     run_iri = run.iri
-    graph.iri(run_iri, TYPE, HK + "LinkingRun")
-    graph.term(run_iri, PROV + "startedAtTime", typed(run.started.isoformat(), XSD + "dateTime"))
-    graph.term(run_iri, PROV + "endedAtTime", typed(datetime.now(UTC).isoformat(), XSD + "dateTime"))
-    graph.iri(run_iri, PROV + "wasAssociatedWith", HK + "HeritageKGSoftware")
-    graph.text(run_iri, HK + "softwareVersion", __version__)
+    write_activity(graph, run_iri, HK + "LinkingRun", run.started)
     for number, source in enumerate(run.sources, start=1):
-        archive = f"{run_iri}/source/{number}"
-        graph.iri(run_iri, PROV + "used", archive)
-        graph.iri(archive, TYPE, HK + "SourceArchive")
-        graph.text(archive, HK + "sourceLocation", source.location)
-        graph.text(archive, HK + "checksum", source.checksum)
+        write_source_archive(graph, run_iri, f"{run_iri}/source/{number}", source.location, source.checksum)
     used_authorities = sorted({a for link in links if link.published for a in link.authorities})
     for authority in used_authorities:
         iri = authority_iri(minter, authority)
