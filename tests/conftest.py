@@ -39,12 +39,18 @@ def require_real_data(*paths: Path) -> None:
         pytest.skip(f"real data not found ({', '.join(missing)}): put the shared archives in {SHARED_DATA}")
 
 
+def store_of_fixtures(location):
+    """The store at `location` (a folder or a server URL) with the Tate and CMOA fixtures built in."""
+    store = open_store(location)
+    build_graph(store, "tate", str(TATE_FIXTURE))
+    build_graph(store, "cmoa", str(CMOA_FIXTURE))
+    return store
+
+
 @pytest.fixture(scope="session")
 def fixture_store(tmp_path_factory):
     """An embedded store holding the Tate and CMOA test fixtures."""
-    store = open_store(tmp_path_factory.mktemp("fixture-store") / "store")
-    build_graph(store, "tate", str(TATE_FIXTURE))
-    build_graph(store, "cmoa", str(CMOA_FIXTURE))
+    store = store_of_fixtures(tmp_path_factory.mktemp("fixture-store") / "store")
     yield store
     store.close()
 

@@ -15,9 +15,7 @@ from typer.testing import CliRunner
 from heritage_kg.cli import app
 from heritage_kg.config import get_settings
 from heritage_kg.errors import FeatureError
-from heritage_kg.graph.build import build_graph
 from heritage_kg.graph.namespaces import HK, OWL
-from heritage_kg.graph.store import open_store
 from heritage_kg.learning.datasets import TABLE_SCHEMA, open_dataset
 from heritage_kg.learning.features.kg import (
     KGEmbedding,
@@ -27,7 +25,7 @@ from heritage_kg.learning.features.kg import (
 )
 from heritage_kg.learning.features.kg_vectors import artist_vectors_from_file, read_word2vec
 from heritage_kg.learning.features.store import FeatureTable
-from conftest import CMOA_FIXTURE, TATE_FIXTURE
+from conftest import store_of_fixtures
 
 BASE = "https://w3id.org/heritage-kg/"
 TATE = BASE + "tate/"
@@ -179,9 +177,7 @@ def linked_store(tmp_path_factory):
     side, Pissarro from the Wikidata side, Brandt linked to a URI whose vector is malformed,
     Cousen not linked at all."""
     root = tmp_path_factory.mktemp("linked-store")
-    store = open_store(root / "store")
-    build_graph(store, "tate", str(TATE_FIXTURE))
-    build_graph(store, "cmoa", str(CMOA_FIXTURE))
+    store = store_of_fixtures(root / "store")
     links = BASE + "graph/links"
     nquads = root / "links.nq"
     nquads.write_text("".join(f"<{s}> <{OWL}sameAs> <{o}> <{links}> .\n" for s, o in [

@@ -14,17 +14,15 @@ from typer.testing import CliRunner
 from heritage_kg.cli import app
 from heritage_kg.config import get_settings
 from heritage_kg.errors import CurationError
-from heritage_kg.graph.build import build_graph
 from heritage_kg.graph.namespaces import Minter
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.reconciliation import (
     ArtistReconciler, CollectionArtist, compare_years, forward_name, is_nobody, life_years,
     link_artists, links_graph, name_key, read_links_table,
 )
-from heritage_kg.graph.store import open_store
 from heritage_kg.graph.validation import validate_graph
 from heritage_kg.sources.authorities import FORMATS, AuthorityFile, AuthorityRecord, read_authority_file
-from conftest import AUTHORITIES, CMOA_FIXTURE, TATE_FIXTURE, require_real_data
+from conftest import AUTHORITIES, require_real_data, store_of_fixtures
 
 TURNER_QID = "http://www.wikidata.org/entity/Q159758"
 TURNER_ULAN = "http://vocab.getty.edu/page/ulan/500026846"
@@ -185,9 +183,7 @@ def test_artists_of_two_collections_are_linked_to_each_other():
 @pytest.fixture(scope="module")
 def linking_store(tmp_path_factory):
     """A store of its own (the run writes a links graph into it), holding the Tate and CMOA fixtures."""
-    store = open_store(tmp_path_factory.mktemp("linking-store") / "store")
-    build_graph(store, "tate", str(TATE_FIXTURE))
-    build_graph(store, "cmoa", str(CMOA_FIXTURE))
+    store = store_of_fixtures(tmp_path_factory.mktemp("linking-store") / "store")
     yield store
     store.close()
 

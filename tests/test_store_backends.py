@@ -15,7 +15,7 @@ import httpx
 import pytest
 from rdflib import URIRef
 
-from conftest import CMOA_FIXTURE, TATE_FIXTURE
+from conftest import TATE_FIXTURE, store_of_fixtures
 from heritage_kg.errors import QueryError, StoreError
 from heritage_kg.graph.build import build_graph
 from heritage_kg.graph.namespaces import HK, Minter
@@ -66,16 +66,12 @@ def backend_store(request, tmp_path_factory):
     """The Tate and CMOA fixtures built into a fresh store of each backend."""
     folder = tmp_path_factory.mktemp(request.param)
     if request.param == "embedded":
-        store = open_store(folder / "store")
-        build_graph(store, "tate", str(TATE_FIXTURE))
-        build_graph(store, "cmoa", str(CMOA_FIXTURE))
+        store = store_of_fixtures(folder / "store")
         yield store
         store.close()
         return
     with oxigraph_server(folder / "oxigraph") as url:
-        store = open_store(url)
-        build_graph(store, "tate", str(TATE_FIXTURE))
-        build_graph(store, "cmoa", str(CMOA_FIXTURE))
+        store = store_of_fixtures(url)
         yield store
         store.close()
 
