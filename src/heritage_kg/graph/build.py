@@ -18,7 +18,7 @@ from heritage_kg.graph.namespaces import HK, PROV, XSD, Minter
 from heritage_kg.graph.nquads import QuadWriter, typed
 from heritage_kg.graph.store import GraphStore
 from heritage_kg.sources import read_collection
-from heritage_kg.sources.records import CollectionExtract, SkippedRecord
+from heritage_kg.sources.records import SkippedRecord
 
 
 @dataclass
@@ -50,9 +50,10 @@ def build_graph(store: GraphStore, collection: str, source: str, *, progress=Non
                          f"({len(extract.skipped)} skipped); the store was not changed")
     mapping = CollectionMapping(minter, default_glossary())
     graph = minter.graph(collection)
-    reports: list[BuildReport] = []
+    report: BuildReport | None = None  # known once the quads are written
 
     def write_quads(out) -> None:
+        nonlocal report
         counts = mapping.write(extract, out)
         mapping.write_vocabularies(out)
         _write_ontology(out, minter.graph("ontology"), settings.ontology_dir / "heritage.ttl")
@@ -63,8 +64,7 @@ def build_graph(store: GraphStore, collection: str, source: str, *, progress=Non
             triples=counts["triples"], seconds=0.0, skipped=extract.skipped,
             medium_groups={k.removeprefix("medium:"): v for k, v in counts.items() if k.startswith("medium:")},
         )
-        _write_provenance(out, minter, report, extract, started)
-        reports.append(report)
+        _write_provenance(out, minter, report, started)
 
     task = progress.add_task(f"map and load {len(extract.artworks):,} artworks into the store", total=None) \
         if progress else None
@@ -76,7 +76,6 @@ def build_graph(store: GraphStore, collection: str, source: str, *, progress=Non
         raise BuildError(f"the build of {collection} from {source} failed ({exc}); the store was not changed") from exc
     if progress:
         progress.update(task, total=1, completed=1)
-    report = reports[0]
     report.seconds = time.perf_counter() - clock
     return report
 
@@ -106,7 +105,7 @@ def write_source_archive(graph: QuadWriter, activity: str, archive: str, locatio
     graph.text(archive, HK + "checksum", checksum)
 
 
-def _write_provenance(out, minter: Minter, report: BuildReport, extract: CollectionExtract, started) -> None:
+def _write_provenance(out, minter: Minter, report: BuildReport, started) -> None:
     builds = QuadWriter(out, minter.graph("builds"))
     build, archive = report.build_iri, report.build_iri + "/source"
     write_activity(builds, build, HK + "GraphBuild", started)
@@ -118,8 +117,8 @@ def _write_provenance(out, minter: Minter, report: BuildReport, extract: Collect
     builds.integer(build, HK + "artistCount", report.artists)
     builds.integer(build, HK + "conceptCount", report.concepts)
     builds.integer(build, HK + "tripleCount", report.triples)
-    builds.integer(build, HK + "skippedCount", len(extract.skipped))
-    for number, skipped in enumerate(extract.skipped, start=1):
+    builds.integer(build, HK + "skippedCount", len(report.skipped))
+    for number, skipped in enumerate(report.skipped, start=1):
         record = f"{build}/skipped/{number}"
         builds.iri(build, HK + "skippedRecord", record)
         builds.iri(record, TYPE, HK + "SkippedRecord")

@@ -271,10 +271,6 @@ class EmbeddedStore(GraphStore):
             raise QueryError("expected a CONSTRUCT or DESCRIBE query")
         return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in result]
 
-    def serialized_query(self, sparql: str, result_format: str):
-        """The raw answer in a standard serialization (media type), for the SPARQL endpoint."""
-        return self.answer_query(sparql, [result_format]).body
-
     def raw_query(self, sparql, *, default_graphs=(), named_graphs=()):
         if default_graphs or named_graphs:
             try:
