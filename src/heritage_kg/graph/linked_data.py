@@ -15,7 +15,7 @@ from rdflib.term import Node
 from heritage_kg.errors import MalformedResourceError, NotAcceptableError, ResourceNotFoundError
 from heritage_kg.graph.namespaces import HK, PREFIXES, RDF, SKOS, XSD, Minter
 from heritage_kg.graph.queries import load_query
-from heritage_kg.graph.results import media_type_for_format
+from heritage_kg.graph.results import media_type_for_format, rank_media_types
 from heritage_kg.graph.store import GraphStore
 from heritage_kg.sources import READERS
 
@@ -371,8 +371,8 @@ def literal_text(term: Node) -> str:
 HTML = "text/html"
 # In order of preference when a client accepts several equally (or sends no Accept).
 MEDIA_TYPES = (HTML, *RDF_SERIALIZATIONS)
-MEDIA_TYPE_ALIASES = {"application/xhtml+xml": HTML, "application/json": "application/ld+json",
-                      "application/x-turtle": "text/turtle", "text/plain": "application/n-triples"}
+MEDIA_TYPE_ALIASES = {"application/xhtml+xml": (HTML,), "application/json": ("application/ld+json",),
+                      "application/x-turtle": ("text/turtle",), "text/plain": ("application/n-triples",)}
 # `.ttl`, `.jsonld`, `.nt` (or ?format=) name a serialization outright.
 SUFFIXES = {".ttl": "text/turtle", ".jsonld": "application/ld+json", ".nt": "application/n-triples",
             ".html": HTML}
@@ -398,31 +398,10 @@ def media_type_named(name: str) -> str:
 
 
 def negotiate(accept: str | None) -> str:
-    """The media type to answer with for an `Accept` header: the highest q-value wins, a more
-    specific range beats a wildcard, ties go to MEDIA_TYPES' order. NotAcceptableError if the
-    client accepts none of them."""
-    if not accept or not accept.strip():
-        return MEDIA_TYPES[0]
-    quality: dict[str, tuple[float, int]] = {}  # media type -> (q, specificity) of the range that set it
-    for part in accept.split(","):
-        media_range, *parameters = [p.strip() for p in part.split(";")]
-        media_range = MEDIA_TYPE_ALIASES.get(media_range.lower(), media_range.lower())
-        q = 1.0
-        for parameter in parameters:
-            key, _, value = parameter.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = min(max(float(value), 0.0), 1.0)
-                except ValueError:
-                    q = 0.0
-        specificity = 0 if media_range == "*/*" else 1 if media_range.endswith("/*") else 2
-        for media_type in MEDIA_TYPES:
-            if media_range in (media_type, "*/*") or (specificity == 1 and media_type.startswith(media_range[:-1])):
-                if specificity >= quality.get(media_type, (0.0, -1))[1]:
-                    quality[media_type] = (q, specificity)
-    acceptable = [(q, -position, media_type) for position, media_type in enumerate(MEDIA_TYPES)
-                  for q, _ in [quality.get(media_type, (0.0, 0))] if q > 0]
-    if not acceptable:
+    """The media type to answer with for an `Accept` header (see results.rank_media_types; equal
+    preferences go to MEDIA_TYPES' order). NotAcceptableError if the client accepts none of them."""
+    ranked = rank_media_types(accept, MEDIA_TYPES, MEDIA_TYPE_ALIASES)
+    if not ranked:
         raise NotAcceptableError(f"cannot answer with any of {accept!r}; this resource is served as "
                                  f"{', '.join(MEDIA_TYPES)}")
-    return max(acceptable)[2]
+    return ranked[0]

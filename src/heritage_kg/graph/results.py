@@ -52,51 +52,51 @@ FORMAT_NAMES = {f.name: f.media_type for f in RESULT_FORMATS} | {"ttl": "text/tu
 _BY_MEDIA_TYPE = {f.media_type: f for f in RESULT_FORMATS}
 
 
-def acceptable_media_types(accept: str | None) -> list[str]:
-    """The supported media types an `Accept` header allows, best first (q-values honoured, ties
-    kept in the header's order, wildcards expanded in the order of RESULT_FORMATS)."""
+def rank_media_types(accept: str | None, offered: Sequence[str],
+                     aliases: dict[str, Sequence[str]] | None = None) -> list[str]:
+    """The `offered` media types an `Accept` header allows, best first. Each type takes the q-value
+    of the most specific range that matches it (so `text/csv;q=0` refuses CSV whatever `*/*`
+    says); ties go to the more specific range, then to the header's order, then to `offered`'s.
+    `aliases` maps a range clients send to the offered types it means."""
     if not accept or not accept.strip():
-        return [f.media_type for f in RESULT_FORMATS]
-    ranges = []
+        return list(offered)
+    best: dict[str, tuple[float, int, int]] = {}  # media type -> (q, specificity, position) of its range
     for position, part in enumerate(accept.split(",")):
-        pieces = [p.strip() for p in part.split(";")]
-        media_range = pieces[0].lower()
+        media_range, *parameters = [p.strip() for p in part.split(";")]
+        media_range = media_range.lower()
         if not media_range:
             continue
         quality = 1.0
-        for parameter in pieces[1:]:
+        for parameter in parameters:
             key, _, value = parameter.partition("=")
             if key.strip().lower() == "q":
                 try:
-                    quality = float(value)
+                    quality = min(max(float(value), 0.0), 1.0)
                 except ValueError:
                     quality = 0.0
-        ranges.append((-quality, -_specificity(media_range), position, media_range, quality))
-    chosen: list[str] = []
-    refused = {r[3] for r in ranges if r[4] <= 0}
-    for *_, media_range, quality in sorted(ranges):
-        if quality <= 0:
-            continue
-        for media_type in _matching(media_range):
-            if media_type not in chosen and media_type not in refused:
-                chosen.append(media_type)
-    return chosen
+        specificity = 0 if media_range == "*/*" else 1 if media_range.endswith("/*") else 2
+        for media_type in _matching(media_range, offered, aliases or {}):
+            if media_type not in best or specificity > best[media_type][1]:
+                best[media_type] = (quality, specificity, position)
+    ranked = sorted((-quality, -specificity, position, offered.index(media_type), media_type)
+                    for media_type, (quality, specificity, position) in best.items() if quality > 0)
+    return [media_type for *_, media_type in ranked]
 
 
-def _specificity(media_range: str) -> int:
-    return 0 if media_range == "*/*" else 1 if media_range.endswith("/*") else 2
+def acceptable_media_types(accept: str | None) -> list[str]:
+    """The supported result media types an `Accept` header allows, best first."""
+    return rank_media_types(accept, [f.media_type for f in RESULT_FORMATS], MEDIA_TYPE_ALIASES)
 
 
-def _matching(media_range: str) -> list[str]:
-    if media_range in _BY_MEDIA_TYPE:
+def _matching(media_range: str, offered: Sequence[str], aliases: dict[str, Sequence[str]]) -> list[str]:
+    if media_range in offered:
         return [media_range]
-    if media_range in MEDIA_TYPE_ALIASES:
-        return list(MEDIA_TYPE_ALIASES[media_range])
+    if media_range in aliases:
+        return [m for m in aliases[media_range] if m in offered]
     if media_range == "*/*":
-        return [f.media_type for f in RESULT_FORMATS]
+        return list(offered)
     if media_range.endswith("/*"):
-        family = media_range[:-1]
-        return [f.media_type for f in RESULT_FORMATS if f.media_type.startswith(family)]
+        return [m for m in offered if m.startswith(media_range[:-1])]
     return []
 
 
@@ -105,7 +105,7 @@ def media_type_for_format(name: str) -> str | None:
     name = name.strip().lower()
     if name in FORMAT_NAMES:
         return FORMAT_NAMES[name]
-    matches = _matching(name)
+    matches = _matching(name, [f.media_type for f in RESULT_FORMATS], MEDIA_TYPE_ALIASES)
     return matches[0] if matches else None
 
 
