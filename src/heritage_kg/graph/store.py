@@ -185,7 +185,10 @@ class EmbeddedStore(GraphStore):
         return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
 
     def _open(self) -> ox.Store:
-        if self._store is not None and self.read_only and self.current_generation() != self._generation:
+        """The current generation, opened read-only: Oxigraph lets read-only views live beside a
+        writer elsewhere, but a read-write open can compact away files that other processes'
+        views still read. Writes (`update`) open a writer only for their own time."""
+        if self._store is not None and self.current_generation() != self._generation:
             self._store = None  # a build published a new generation: read that one from now on
         if self._store is None:
             generation = self.current_generation()
@@ -195,9 +198,10 @@ class EmbeddedStore(GraphStore):
                         f"no graph store at {self.root}: build one with "
                         f"'heritage-kg build-graph --source PATH --store {self.root}'")
                 generation = self._new_generation()
+                ox.Store(str(generation)).flush()  # an empty store, for updates to start from
                 self._point_current_at(generation)
             try:
-                self._store = ox.Store.read_only(str(generation)) if self.read_only else ox.Store(str(generation))
+                self._store = ox.Store.read_only(str(generation))
             except OSError as exc:
                 raise StoreError(f"cannot open the store at {generation}: {exc}") from None
             self._generation = generation
@@ -294,7 +298,10 @@ class EmbeddedStore(GraphStore):
             # an update waits for no build: one that ran while a build copies the kept graphs
             # into a new generation would be lost with the old generation
             with self._build_lock():
-                self._open().update(sparql)
+                self._open()
+                generation = self._generation
+                self.close()
+                ox.Store(str(generation)).update(sparql)  # the writer is closed when dropped
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from None
 
