@@ -16,7 +16,7 @@ from pathlib import Path
 
 from heritage_kg.config import get_settings
 from heritage_kg.graph.namespaces import Minter
-from heritage_kg.graph.reconciliation import (
+from heritage_kg.graph.linking import (
     ArtistReconciler, coverage, read_collection_artists, review_sample, status_counts, write_links_table,
 )
 from heritage_kg.graph.store import open_store

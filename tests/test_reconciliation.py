@@ -16,16 +16,18 @@ from heritage_kg.config import get_settings
 from heritage_kg.errors import CurationError
 from heritage_kg.graph.namespaces import Minter
 from heritage_kg.graph.queries import load_query
-from heritage_kg.graph.reconciliation import (
-    ArtistReconciler, CollectionArtist, compare_years, forward_name, is_nobody, life_years,
+from heritage_kg.graph.linking import (
+    ArtistLink, ArtistReconciler, CollectionArtist, LinkStatus, compare_years, forward_name, is_nobody, life_years,
     link_artists, links_graph, name_key, read_links_table,
 )
 from heritage_kg.graph.validation import validate_graph
-from heritage_kg.sources.authorities import FORMATS, AuthorityFile, AuthorityRecord, read_authority_file
+from heritage_kg.sources.authorities import (
+    FORMATS, AuthorityFile, AuthorityRecord, read_authorities, read_authority_file,
+)
 from conftest import AUTHORITIES, require_real_data, store_of_fixtures
 
 TURNER_QID = "http://www.wikidata.org/entity/Q159758"
-TURNER_ULAN = "http://vocab.getty.edu/page/ulan/500026846"
+TURNER_ULAN = "http://vocab.getty.edu/ulan/500026846"
 NGA_HEADER = ("constituentid,ulanid,preferreddisplayname,forwarddisplayname,lastname,displaydate,artistofngaobject,"
               "beginyear,endyear,visualbrowsertimespan,nationality,visualbrowsernationality,constituenttype,wikidataid")
 # Rows as the NGA publishes them (Turner's and Hepworth's are copied from the real file).
@@ -53,6 +55,10 @@ def _record(name, birth=None, death=None, qid=None, sort_name=None, authority="n
 def _artist(name, sort_name=None, birth=None, death=None, collection="tate", iri=None):
     return CollectionArtist(iri or f"https://w3id.org/heritage-kg/{collection}/artist/{abs(hash(name))}",
                             collection, name, sort_name, birth, death)
+
+
+def _link(store, **where):
+    return link_artists(store, base_iri=get_settings().base_iri, **where)
 
 
 def _reconcile(artists, records):
@@ -178,6 +184,81 @@ def test_artists_of_two_collections_are_linked_to_each_other():
     assert (link.artist, link.target, link.status) == (cmoa.iri, tate.iri, "auto")
 
 
+# ------------------------------------------------------------------ an authority's error is not passed on
+
+LANGE_QID, LANGE_ULAN, LEE_ULAN = ("http://www.wikidata.org/entity/Q230673", "http://vocab.getty.edu/ulan/500007674",
+                                   "http://vocab.getty.edu/ulan/500036938")
+# The rows of the real files: MoMA's row for Russell Lee carries Dorothea Lange's Wikidata and ULAN ids.
+LEE_AND_LANGE = {
+    "nga-constituents.csv": [
+        NGA_HEADER,
+        '39315,500036938,"Lee, Russell",Russell Lee,Lee,"American, 1903 - 1986",1,1903,1986,1901 to 1925,American,'
+        'American,individual,',
+        '44358,500007674,"Lange, Dorothea",Dorothea Lange,Lange,"American, 1895 - 1965",1,1895,1965,1876 to 1900,'
+        'American,American,individual,Q230673'],
+    "moma-artists.csv": [
+        "ConstituentID,DisplayName,ArtistBio,Nationality,Gender,BeginDate,EndDate,Wiki QID,ULAN",
+        '3373,Dorothea Lange,"American, 1895–1965",American,Female,1895,1965,Q230673,500007674',
+        '3455,Russell Lee,"American, 1903–1986",American,Male,1903,1986,Q230673,500007674'],
+    "whitney-artists.csv": [
+        "id,getty_ulan_id,wikidata_id,display_name,begin_date,end_date",
+        "13365,500007674,Q230673,Dorothea Lange,1895,1965"],
+}
+
+
+@pytest.fixture()
+def lee_and_lange(tmp_path):
+    folder = tmp_path / "authorities"
+    folder.mkdir()
+    for name, lines in LEE_AND_LANGE.items():
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return ArtistReconciler().fit(read_authorities(folder))
+
+
+LEE = CollectionArtist("https://w3id.org/heritage-kg/cmoa/artist/lee", "cmoa", "Russell Lee", "Lee, Russell", 1903, 1986,
+                       "American")
+LANGE = CollectionArtist("https://w3id.org/heritage-kg/tate/artist/lange", "tate", "Dorothea Lange", "Lange, Dorothea",
+                         1895, 1965, "American")
+
+
+def test_when_a_records_ids_conflict_all_of_them_are_held_back(lee_and_lange):
+    links = {link.target: link for link in lee_and_lange.match_authorities([LEE])}
+    # NGA gives Lee his own ULAN id, MoMA gives him Lange's: neither record is taken on its word
+    assert set(links) == {LANGE_QID, LANGE_ULAN, LEE_ULAN}
+    assert {link.status for link in links.values()} == {LinkStatus.CANDIDATE}
+    assert "held back: conflicts with http://vocab.getty.edu/ulan/500036938" in links[LANGE_QID].evidence
+
+
+def test_a_conflict_that_one_identifier_wins_holds_back_only_the_losing_record(lee_and_lange):
+    # NGA, MoMA and the Whitney agree on Lange's ids: her links are published
+    links = lee_and_lange.match_authorities([LANGE])
+    assert {(link.target, link.status) for link in links} == {(LANGE_QID, "auto"), (LANGE_ULAN, "auto")}
+    assert [link.authorities for link in links] == [("moma", "nga", "whitney")] * 2
+
+
+def test_a_shared_identifier_alone_does_not_join_two_people(lee_and_lange):
+    # as before the fix: MoMA's Russell Lee row linked CMOA's Lee to Q230673, as Tate's Lange rightly is
+    wrongly_linked = ArtistLink(LEE.iri, LEE.label, "cmoa", LANGE_QID, ("moma",), 1.0, "moma 3455", LinkStatus.AUTO)
+    lange_links = lee_and_lange.match_authorities([LANGE])
+    [joined] = lee_and_lange.match_collections([LEE, LANGE], [wrongly_linked, *lange_links])
+    assert (joined.artist, joined.target, joined.status) == (LEE.iri, LANGE.iri, LinkStatus.CANDIDATE)
+    assert "both linked to http://www.wikidata.org/entity/Q230673" in joined.evidence
+    assert "held back: life years disagree (born 1903/1895, died 1986/1965)" in joined.evidence
+    # after the fix, the matcher gives Lee no Wikidata id, so nothing joins him to Lange at all
+    links = lee_and_lange.match_authorities([LEE, LANGE])
+    assert lee_and_lange.match_collections([LEE, LANGE], links) == []
+
+
+def test_a_shared_identifier_joins_two_spellings_whose_life_years_agree():
+    tate = _artist("Le Corbusier", None, 1887, 1965, collection="tate")
+    cmoa = _artist("Charles-Edouard Jeanneret", "Jeanneret, Charles-Edouard", 1887, 1965, collection="cmoa")
+    qid = "http://www.wikidata.org/entity/Q4724"
+    shared = [ArtistLink(a.iri, a.label, a.collection, qid, ("nga",), 1.0, "nga", LinkStatus.AUTO) for a in (tate, cmoa)]
+    [link] = ArtistReconciler().fit([]).match_collections([tate, cmoa], shared)
+    assert (link.target, link.status) == (tate.iri, LinkStatus.AUTO)
+    assert "both linked to http://www.wikidata.org/entity/Q4724; born 1887; died 1965" in link.evidence
+
+
 # ------------------------------------------------------------------ the run, on a store of the fixtures
 
 @pytest.fixture(scope="module")
@@ -198,7 +279,7 @@ def test_curators_decisions_win_on_every_rebuild(linking_store, tmp_path):
     authorities, links_dir = _nga_folder(tmp_path), tmp_path / "links"
     turner = "https://w3id.org/heritage-kg/tate/artist/558"
     hepworth = "https://w3id.org/heritage-kg/tate/artist/3001"
-    link_artists(linking_store, authorities_dir=authorities, links_dir=links_dir)
+    _link(linking_store, authorities_dir=authorities, links_dir=links_dir)
     assert {(turner, TURNER_QID), (turner, TURNER_ULAN)} <= _published(linking_store)
 
     (links_dir / "curated.tsv").write_text(
@@ -206,7 +287,7 @@ def test_curators_decisions_win_on_every_rebuild(linking_store, tmp_path):
         f"{turner}\t{TURNER_ULAN}\trejected\ttest: a curator says no\n"
         f"{hepworth}\thttp://www.wikidata.org/entity/Q234483\taccepted\tHepworth, checked by hand\n", encoding="utf-8")
     for _rebuild in range(2):
-        report = link_artists(linking_store, authorities_dir=authorities, links_dir=links_dir)
+        report = _link(linking_store, authorities_dir=authorities, links_dir=links_dir)
         published = _published(linking_store)
         assert (turner, TURNER_ULAN) not in published and (turner, TURNER_QID) in published
         assert (hepworth, "http://www.wikidata.org/entity/Q234483") in published
@@ -220,7 +301,7 @@ def test_a_malformed_curators_file_stops_the_run_and_says_where(linking_store, t
     links_dir.mkdir()
     (links_dir / "curated.tsv").write_text("artist\ttarget\tstatus\nA\tB\tmaybe\n", encoding="utf-8")
     with pytest.raises(CurationError, match="line 2.*accepted or rejected"):
-        link_artists(linking_store, authorities_dir=_nga_folder(tmp_path), links_dir=links_dir)
+        _link(linking_store, authorities_dir=_nga_folder(tmp_path), links_dir=links_dir)
 
 
 def test_offline_the_command_says_so_and_uses_the_files(linking_store, tmp_path, monkeypatch):
@@ -259,7 +340,7 @@ def real_links(real_store, tmp_path_factory):
     store's graphs are copied once into the new generation: about half a minute)."""
     require_real_data(AUTHORITIES)
     links_dir = tmp_path_factory.mktemp("links")
-    return link_artists(real_store, authorities_dir=AUTHORITIES, links_dir=links_dir)
+    return _link(real_store, authorities_dir=AUTHORITIES, links_dir=links_dir)
 
 
 @pytest.mark.realdata

@@ -59,3 +59,7 @@ class DatasetError(HeritageKGError):
 
 class CurationError(HeritageKGError):
     """A curators' decisions file (kg/links/curated.tsv) cannot be read; nothing was changed."""
+
+
+class ReasonerError(HeritageKGError):
+    """The OWL reasoner cannot run: no Java runtime, or HermiT failed on the input."""

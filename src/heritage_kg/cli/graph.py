@@ -126,13 +126,24 @@ def _query_text(query: str, params: list[str]):
 def validate(
     store: str = StoreOption,
     sample: int = typer.Option(0, "--sample", help="Check only this many resources of each shape's class (0: all)."),
+    reasoner: bool = typer.Option(False, "--reasoner", help="Also run the HermiT OWL reasoner over the ontology "
+                                  "(needs Java) and report inconsistency and unsatisfiable classes."),
+    ontology: Path = typer.Option(None, "--ontology", help="The ontology to reason over (default "
+                                  "ontology/heritage.ttl), e.g. an edited copy before it is built in."),
 ):
-    """Check the store against the SHACL shapes in ontology/shapes.ttl."""
-    from heritage_kg.graph.validation import validate_store
+    """Check the store against the SHACL shapes in ontology/shapes.ttl and, with --reasoner, the
+    ontology with HermiT. Exit status 1 when either finds a fault."""
+    from heritage_kg.graph.validation import load_ontology, reason, validate_store
 
+    sound = True
+    if reasoner:
+        reasoned = reason(load_ontology(ontology))
+        for line in reasoned.summary_lines():
+            console.print(line, highlight=False)
+        sound = reasoned.sound
     with open_store(store_location(store), read_only=True) as graph_store, progress_bars() as progress:
         report = validate_store(graph_store, sample=sample or None, progress=progress)
     for line in report.summary_lines():
         console.print(line, highlight=False)
-    if not report.conforms:
+    if not (report.conforms and sound):
         raise typer.Exit(1)

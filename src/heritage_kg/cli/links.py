@@ -11,7 +11,7 @@ from rich.table import Table
 from heritage_kg.cli import app
 from heritage_kg.cli.common import StoreOption, console, err_console, reports_errors, store_location
 from heritage_kg.config import get_settings
-from heritage_kg.graph.reconciliation import MatchRules, link_artists
+from heritage_kg.graph.linking import LinkStatus, MatchRules, WikidataService, link_artists
 from heritage_kg.graph.store import open_store
 
 
@@ -22,6 +22,8 @@ def link_artists_command(
     authorities: Path = typer.Option(None, "--authorities", help="Folder of the authority files (nga-constituents.csv, "
                                      "moma-artists.csv, whitney-artists.csv); default $HERITAGE_KG_AUTHORITIES_DIR "
                                      "or ../shared/data/authorities."),
+    no_authorities: bool = typer.Option(False, "--no-authorities", help="Link the collections' artists to one "
+                                        "another only, without authority files (no Wikidata or ULAN links)."),
     links_dir: Path = typer.Option(None, "--links-dir", help="Where artists.tsv is written and curated.tsv is read "
                                    "(default kg/links)."),
     online: bool = typer.Option(False, "--online", help="Also ask Wikidata's public SPARQL service "
@@ -33,11 +35,15 @@ def link_artists_command(
     publish the matches as owl:sameAs links in the links graph, and as kg/links/artists.tsv."""
     settings = get_settings()
     rules = MatchRules(tolerance=tolerance, threshold=threshold)
+    wikidata = WikidataService(settings.wikidata_sparql_url, settings.sparql_timeout_s) if online else None
     with open_store(store_location(store)) as graph_store:
-        report = link_artists(graph_store, authorities_dir=authorities or settings.authorities_dir,
-                              links_dir=links_dir, rules=rules, online=online)
+        report = link_artists(graph_store, base_iri=settings.base_iri, links_dir=links_dir or settings.kg_dir / "links",
+                              authorities_dir=None if no_authorities else authorities or settings.authorities_dir,
+                              rules=rules, wikidata=wikidata)
     if online:
         err_console.print(report.online_message, highlight=False)
+    if no_authorities:
+        console.print("no authority files: the collections' artists are linked to one another only", highlight=False)
     for authority in report.authorities:
         console.print(f"read {len(authority.records):,} records of {authority.label} ({authority.location})"
                       + (f"; skipped {len(authority.skipped)} malformed rows" if authority.skipped else ""),
@@ -52,9 +58,10 @@ def link_artists_command(
                       f"{row.artworks:,}", _share(row.artworks_covered, row.artworks),
                       _share(row.artworks_wikidata, row.artworks))
     console.print(table)
-    console.print(f"{report.count('auto') + report.count('accepted'):,} links published into <{report.graph}> "
-                  f"({report.count('accepted')} accepted by curators); {report.count('candidate'):,} candidates and "
-                  f"{report.count('rejected')} rejected pairs left out; all listed in {report.table}", highlight=False)
+    auto, accepted = report.count(LinkStatus.AUTO), report.count(LinkStatus.ACCEPTED)
+    console.print(f"{auto + accepted:,} links published into <{report.graph}> ({accepted} accepted by curators); "
+                  f"{report.count(LinkStatus.CANDIDATE):,} candidates and {report.count(LinkStatus.REJECTED)} rejected "
+                  f"pairs left out; all listed in {report.table}", highlight=False)
 
 
 def _share(part: int, whole: int) -> str:

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 from rdflib import Graph
 
-from heritage_kg import __version__
 from heritage_kg.config import get_settings
 from heritage_kg.errors import BuildError, HeritageKGError
 from heritage_kg.graph.mapping import TYPE, CollectionMapping
 from heritage_kg.graph.media import default_glossary
-from heritage_kg.graph.namespaces import HK, PROV, XSD, Minter
-from heritage_kg.graph.nquads import QuadWriter, typed
+from heritage_kg.graph.namespaces import HK, PROV, Minter
+from heritage_kg.graph.nquads import QuadWriter
+from heritage_kg.graph.provenance import write_activity, write_source_archive
 from heritage_kg.graph.store import GraphStore
 from heritage_kg.sources import read_collection
 from heritage_kg.sources.records import SkippedRecord
@@ -86,23 +86,6 @@ def _write_ontology(out, graph_iri: str, path) -> None:
     suffix = f" <{graph_iri}> .\n"
     for s, p, o in ontology:
         out.write(f"{s.n3()} {p.n3()} {o.n3()}{suffix}")
-
-
-def write_activity(graph: QuadWriter, activity: str, cls: str, started: datetime) -> None:
-    """A PROV activity of this software (a build, a linking run), ending now."""
-    graph.iri(activity, TYPE, cls)
-    graph.term(activity, PROV + "startedAtTime", typed(started.isoformat(), XSD + "dateTime"))
-    graph.term(activity, PROV + "endedAtTime", typed(datetime.now(UTC).isoformat(), XSD + "dateTime"))
-    graph.iri(activity, PROV + "wasAssociatedWith", HK + "HeritageKGSoftware")
-    graph.text(activity, HK + "softwareVersion", __version__)
-
-
-def write_source_archive(graph: QuadWriter, activity: str, archive: str, location: str, checksum: str) -> None:
-    """A source file an activity read, with its checksum."""
-    graph.iri(activity, PROV + "used", archive)
-    graph.iri(archive, TYPE, HK + "SourceArchive")
-    graph.text(archive, HK + "sourceLocation", location)
-    graph.text(archive, HK + "checksum", checksum)
 
 
 def _write_provenance(out, minter: Minter, report: BuildReport, started) -> None:

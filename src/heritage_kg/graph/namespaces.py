@@ -2,9 +2,57 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote
 
-HK = "https://w3id.org/heritage-kg/ontology#"
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DefinedNamespace, DefinedNamespaceMeta
+
+
+class _CheckedTerms(DefinedNamespaceMeta):
+    """`HK + "title"` is checked like `HK.title`, but stays a plain string: this code passes IRIs
+    around as `str`, and rdflib's URIRef never equals a `str`."""
+
+    def __add__(cls, term: str) -> str:
+        return _checked_term(cls, term)
+
+
+@functools.cache
+def _checked_term(namespace: DefinedNamespaceMeta, term: str) -> str:
+    return str(namespace[term])  # AttributeError for a term the namespace does not declare
+
+
+class HK(DefinedNamespace, metaclass=_CheckedTerms):
+    """The terms ontology/heritage.ttl declares, and only those: a misspelt or undeclared term
+    ("titel" for "title"), as an attribute or added to HK, raises AttributeError where it is
+    written. A test keeps this list and the ontology the same."""
+
+    _NS = Namespace("https://w3id.org/heritage-kg/ontology#")
+    _fail = True
+
+    # classes
+    Artist: URIRef; ArtistMatch: URIRef; Artwork: URIRef; Authority: URIRef; CatalogueGroup: URIRef;
+    ClassificationRun: URIRef; Collection: URIRef; Contribution: URIRef; GraphBuild: URIRef;
+    HeritageKGSoftware: URIRef; LinkingRun: URIRef; MediumGroup: URIRef; Model: URIRef; Movement: URIRef;
+    Place: URIRef; SkippedRecord: URIRef; SourceArchive: URIRef; SubjectConcept: URIRef;
+    SubjectPrediction: URIRef; Task: URIRef; TrainingSet: URIRef;
+    # properties and individuals
+    accessionNumber: URIRef; acquisitionYear: URIRef; artistCount: URIRef; artworkCount: URIRef;
+    birthPlace: URIRef; birthYear: URIRef; builtCollection: URIRef; catalogueGroup: URIRef; checksum: URIRef;
+    classification: URIRef; collectionName: URIRef; conceptCount: URIRef; confidence: URIRef;
+    contribution: URIRef; contributor: URIRef; creator: URIRef; creditLine: URIRef; dateText: URIRef;
+    deathPlace: URIRef; deathYear: URIRef; department: URIRef; depicts: URIRef; depthMm: URIRef;
+    dimensions: URIRef; displayOrder: URIRef; endYear: URIRef; era: URIRef; evidence: URIRef; gender: URIRef;
+    heightMm: URIRef; inCollection: URIRef; keywordStem: URIRef; level: URIRef; lifeDates: URIRef;
+    linkCount: URIRef; matchStatus: URIRef; matchSubject: URIRef; matchTarget: URIRef; matchedBy: URIRef;
+    medium: URIRef; mediumGroup: URIRef; movement: URIRef; name: URIRef; nationality: URIRef;
+    placeType: URIRef; predictedSubject: URIRef; predictionFor: URIRef; reason: URIRef; recordId: URIRef;
+    recordPath: URIRef; role: URIRef; score: URIRef; skippedCount: URIRef; skippedRecord: URIRef;
+    softwareVersion: URIRef; sortName: URIRef; sourceLocation: URIRef; sourcePage: URIRef; startYear: URIRef;
+    subject: URIRef; task: URIRef; taskSubject: URIRef; thumbnail: URIRef; title: URIRef; trainedOn: URIRef;
+    tripleCount: URIRef; usedModel: URIRef; widthMm: URIRef;
+
+
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL = "http://www.w3.org/2002/07/owl#"
@@ -15,9 +63,10 @@ PROV = "http://www.w3.org/ns/prov#"
 SCHEMA = "https://schema.org/"
 CRM = "http://www.cidoc-crm.org/cidoc-crm/"
 SH = "http://www.w3.org/ns/shacl#"
+FOAF = "http://xmlns.com/foaf/0.1/"
 
 PREFIXES = {
-    "hk": HK, "rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "skos": SKOS,
+    "hk": str(HK), "rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "skos": SKOS,
     "dcterms": DCTERMS, "prov": PROV, "schema": SCHEMA, "crm": CRM,
 }
 

@@ -1,16 +1,23 @@
-"""SHACL validation of the store against `ontology/shapes.ttl`. A store of millions of triples
-does not fit pySHACL's in-memory graph at once, so each shape's targets are checked in batches:
-every batch pulls the targets' statements, the types of what they point at, and the statements
-that the shapes follow backwards, which is all the shapes look at."""
+"""The two checks of the graph: SHACL validation of the store against `ontology/shapes.ttl`,
+and OWL reasoning (HermiT, through owlready2) over the ontology itself.
+
+A store of millions of triples does not fit pySHACL's in-memory graph at once, so each shape's
+targets are checked in batches: every batch pulls the targets' statements, the types of what
+they point at, and the statements that the shapes follow backwards, which is all the shapes
+look at."""
 
 from __future__ import annotations
 
+import tempfile
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyshacl
 from rdflib import Graph, URIRef
 
 from heritage_kg.config import get_settings
+from heritage_kg.errors import ReasonerError
 from heritage_kg.graph.namespaces import SH
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.store import GraphStore
@@ -78,3 +85,62 @@ def validate_store(store: GraphStore, *, sample: int | None = None, progress=Non
             if progress:
                 progress.advance(task, len(batch))
     return report
+
+
+@dataclass(frozen=True)
+class ReasonerReport:
+    """What HermiT found: whether any model satisfies the ontology, and the classes that can
+    have no member (equivalent to owl:Nothing)."""
+
+    consistent: bool
+    unsatisfiable: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def sound(self) -> bool:
+        return self.consistent and not self.unsatisfiable
+
+    def summary_lines(self) -> list[str]:
+        if not self.consistent:
+            return [f"HermiT: the ontology is inconsistent: no interpretation satisfies all of its axioms "
+                    f"({self.seconds:.1f} s)"]
+        lines = [f"HermiT: the ontology is consistent; {len(self.unsatisfiable)} unsatisfiable classes "
+                 f"({self.seconds:.1f} s)"]
+        lines.extend(f"  unsatisfiable: {iri}" for iri in self.unsatisfiable)
+        return lines
+
+
+def reason(ontology: Graph) -> ReasonerReport:
+    """Runs HermiT over `ontology` (with any individuals it holds). HermiT needs a Java runtime;
+    without one a ReasonerError says what to install."""
+    import owlready2  # loads its own SQLite quadstore: only where reasoning is asked for
+
+    clock = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="heritage-kg-reasoner-") as folder:
+        path = Path(folder) / "ontology.owl"
+        ontology.serialize(path, format="xml")  # owlready2 does not read Turtle
+        world = owlready2.World()
+        try:
+            loaded = world.get_ontology(path.as_uri()).load()
+            with loaded:
+                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except owlready2.OwlReadyInconsistentOntologyError:
+            return ReasonerReport(consistent=False, seconds=time.perf_counter() - clock)
+        except FileNotFoundError as exc:
+            raise ReasonerError(f"HermiT needs a Java runtime and none was found ({exc.filename or 'java'}): "
+                                f"install one (Debian: apt-get install default-jre-headless)") from None
+        except owlready2.OwlReadyJavaError as exc:
+            raise ReasonerError(f"HermiT failed: {str(exc).strip()[-500:]}") from None
+        # owl:Nothing itself is listed beside the classes found equivalent to it
+        unsatisfiable = tuple(sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing))
+        world.close()
+    return ReasonerReport(consistent=True, unsatisfiable=unsatisfiable, seconds=time.perf_counter() - clock)
+
+
+def load_ontology(path: Path | None = None) -> Graph:
+    """The ontology in Turtle at `path` (default ontology/heritage.ttl)."""
+    path = path or get_settings().ontology_dir / "heritage.ttl"
+    try:
+        return Graph().parse(path, format="turtle")
+    except (OSError, SyntaxError) as exc:  # rdflib's BadSyntax is a SyntaxError
+        raise ReasonerError(f"cannot read the ontology {path} as Turtle: {exc}") from None

@@ -62,15 +62,13 @@ class CollectionArchive:
 
     def checksum(self) -> str:
         """sha256 of the zip file, or of every file of the folder in path order."""
-        digest = hashlib.sha256()
         if self._zip is not None:
             with open(self.location, "rb") as stream:
-                for block in iter(lambda: stream.read(1 << 20), b""):
-                    digest.update(block)
-        else:
-            for path in sorted(p for p in self._root.rglob("*") if p.is_file() and ".git" not in p.parts):
-                digest.update(path.relative_to(self._root).as_posix().encode() + b"\0")
-                digest.update(path.read_bytes())
+                return "sha256:" + hashlib.file_digest(stream, "sha256").hexdigest()
+        digest = hashlib.sha256()
+        for path in sorted(p for p in self._root.rglob("*") if p.is_file() and ".git" not in p.parts):
+            digest.update(path.relative_to(self._root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
         return "sha256:" + digest.hexdigest()
 
 

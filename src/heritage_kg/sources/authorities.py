@@ -18,6 +18,8 @@ from heritage_kg.sources.parsing import text, year
 from heritage_kg.sources.records import SkippedRecord
 
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
+# Getty's ULAN entity (the person, as Wikidata's P245 and Getty's own LOD name it) and its web page.
+ULAN_ENTITY = "http://vocab.getty.edu/ulan/"
 ULAN_PAGE = "http://vocab.getty.edu/page/ulan/"
 
 _QID = re.compile(r"^Q[1-9]\d*$")
@@ -46,8 +48,18 @@ class AuthorityRecord:
         if self.wikidata_id:
             iris.append(WIKIDATA_ENTITY + self.wikidata_id)
         if self.ulan_id:
-            iris.append(ULAN_PAGE + self.ulan_id)
+            iris.append(ULAN_ENTITY + self.ulan_id)
         return iris
+
+
+def ulan_entity(iri: str) -> str:
+    """The ULAN entity a Getty ULAN page is about; any other IRI as it is."""
+    return ULAN_ENTITY + iri[len(ULAN_PAGE):] if iri.startswith(ULAN_PAGE) else iri
+
+
+def ulan_page(iri: str) -> str | None:
+    """The Getty web page of a ULAN entity; None for any other IRI."""
+    return ULAN_PAGE + iri[len(ULAN_ENTITY):] if iri.startswith(ULAN_ENTITY) else None
 
 
 @dataclass
@@ -195,7 +207,7 @@ def read_authorities(folder: Path, authorities: Iterable[str] | None = None) -> 
     folder = Path(folder)
     if not folder.is_dir():
         raise SourceError(f"no authority folder at {folder}: put {', '.join(f.file_name for f in FORMATS.values())} "
-                          f"there, or pass --authorities DIR")
+                          f"there, pass --authorities DIR, or --no-authorities to link the collections to one another only")
     wanted = list(authorities) if authorities is not None else list(FORMATS)
     unknown = [name for name in wanted if name not in FORMATS]
     if unknown:

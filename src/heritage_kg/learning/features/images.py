@@ -81,11 +81,8 @@ def locate_weights(weights: str | Path | None) -> ResNetWeights:
 
 
 def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:10]
+        return hashlib.file_digest(stream, "sha256").hexdigest()[:10]
 
 
 def image_tensor(data: bytes) -> np.ndarray:

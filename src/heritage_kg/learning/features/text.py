@@ -53,8 +53,7 @@ class TextEncoderLocation:
             if path.is_file():
                 digest.update(filename.encode() + b"\0")
                 with open(path, "rb") as stream:
-                    for block in iter(lambda: stream.read(1 << 20), b""):
-                        digest.update(block)
+                    hashlib.file_digest(stream, lambda: digest)  # feeds this file into the running digest
         label = self.name if self.name in TEXT_ENCODERS else self.directory.name or "encoder"
         return f"{label.replace('/', '--')}-{digest.hexdigest()[:10]}"
 
