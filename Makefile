@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 TATE_SOURCE ?= https://github.com/tategallery/collection/archive/refs/heads/master.zip
 CMOA_SOURCE ?=
 STORE ?= data/store
+# Authority files (NGA, MoMA, Whitney) for artist links to Wikidata and ULAN; without them the
+# collections' artists are still linked to one another.
+AUTHORITIES ?= ../shared/data/authorities
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -23,6 +26,7 @@ install: $(VENV)/.installed
 build-graph: install
 	$(BIN)/heritage-kg build-graph --source $(TATE_SOURCE) --collection tate --store $(STORE)
 	@if [ -n "$(CMOA_SOURCE)" ]; then $(BIN)/heritage-kg build-graph --source $(CMOA_SOURCE) --collection cmoa --store $(STORE); fi
+	$(BIN)/heritage-kg link-artists --store $(STORE) $(if $(wildcard $(AUTHORITIES)/*.csv),--authorities $(AUTHORITIES),--no-authorities)
 	$(BIN)/heritage-kg stats --store $(STORE)
 
 serve: install

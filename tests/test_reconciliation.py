@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from heritage_kg.cli import app
 from heritage_kg.config import get_settings
 from heritage_kg.errors import CurationError
-from heritage_kg.graph.namespaces import Minter
+from heritage_kg.graph.namespaces import HK, Minter
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.linking import (
     ArtistLink, ArtistReconciler, CollectionArtist, LinkStatus, compare_years, forward_name, is_nobody, life_years,
@@ -226,7 +226,21 @@ def test_when_a_records_ids_conflict_all_of_them_are_held_back(lee_and_lange):
     # NGA gives Lee his own ULAN id, MoMA gives him Lange's: neither record is taken on its word
     assert set(links) == {LANGE_QID, LANGE_ULAN, LEE_ULAN}
     assert {link.status for link in links.values()} == {LinkStatus.CANDIDATE}
-    assert "held back: conflicts with http://vocab.getty.edu/ulan/500036938" in links[LANGE_QID].evidence
+    assert "held back: conflicts with http://vocab.getty.edu/ulan/500036938" in links[LANGE_ULAN].evidence
+    assert ("held back: its record's http://vocab.getty.edu/ulan/500007674 conflicts with "
+            "http://vocab.getty.edu/ulan/500036938") in links[LANGE_QID].evidence
+
+
+def test_an_identifier_two_authorities_give_is_kept_when_their_other_identifiers_conflict():
+    # NGA and MoMA agree on van Gogh's Wikidata entity but give different ULAN ids (their real rows)
+    gogh = _artist("Vincent van Gogh", "Gogh, Vincent van", 1853, 1890)
+    records = [AuthorityRecord(authority, record_id, "Vincent van Gogh", None, 1853, 1890, None, "Q5582", ulan)
+               for authority, record_id, ulan in (("nga", "1349", "500337743"), ("moma", "2206", "500115588"))]
+    authorities = [AuthorityFile(r.authority, r.authority, f"{r.authority}.csv", "", [r]) for r in records]
+    links = ArtistReconciler().fit(authorities).match_authorities([gogh])
+    assert {(link.target, link.status) for link in links} == {
+        ("http://www.wikidata.org/entity/Q5582", "auto"), ("http://vocab.getty.edu/ulan/500115588", "candidate"),
+        ("http://vocab.getty.edu/ulan/500337743", "candidate")}
 
 
 def test_a_conflict_that_one_identifier_wins_holds_back_only_the_losing_record(lee_and_lange):
@@ -360,9 +374,12 @@ def test_real_coverage_as_measured(real_links):
     tate, cmoa = coverage["tate"], coverage["cmoa"]
     assert (tate.artists, tate.artists_linked, tate.artists_wikidata) == (3539, 1368, 1244)
     assert (tate.artworks, tate.artworks_covered, tate.artworks_wikidata) == (69202, 60769, 59570)
-    assert (cmoa.artists, cmoa.artists_linked, cmoa.artists_wikidata) == (5962, 2072, 1917)
-    assert (cmoa.artworks, cmoa.artworks_covered) == (28240, 10890)
-    assert tate.artists_other_collection == cmoa.artists_other_collection == 664
+    # CMOA's Russell Lee lost the Wikidata id MoMA's row wrongly gives him, and with it Tate's
+    # Dorothea Lange (664 cross links before); Worden Day's ULAN id is held back (NGA's Wikidata
+    # id for him conflicts with another authority's)
+    assert (cmoa.artists, cmoa.artists_linked, cmoa.artists_wikidata) == (5962, 2070, 1916)
+    assert (cmoa.artworks, cmoa.artworks_covered) == (28240, 10884)
+    assert tate.artists_other_collection == cmoa.artists_other_collection == 663
     with open(real_links.table, encoding="utf-8") as handle:
         assert sum(1 for _ in csv.reader(handle, delimiter="\t")) == len(real_links.links) + 1
 
@@ -377,3 +394,19 @@ def test_the_real_links_graph_conforms_to_the_shapes(real_links, real_store):
     assert conforms, violations[:10]
     assert len(set(data.subjects(predicate=URIRef("https://w3id.org/heritage-kg/ontology#score")))) == \
         real_links.count("auto")
+
+
+@pytest.mark.realdata
+def test_cmoa_russell_lee_is_not_joined_to_tate_dorothea_lange(real_links, real_store):
+    # the premise, read from the real file: MoMA's row for Russell Lee carries Lange's ids
+    with open(AUTHORITIES / "moma-artists.csv", encoding="utf-8-sig", newline="") as handle:
+        [moma_lee] = [row for row in csv.DictReader(handle) if row["DisplayName"] == "Russell Lee"]
+    assert (moma_lee["Wiki QID"], moma_lee["ULAN"]) == ("Q230673", "500007674")
+    tate_lange = "https://w3id.org/heritage-kg/tate/artist/9075"  # artists/l/lange-dorothea-9075.json
+    _, rows = real_store.select('SELECT ?lee WHERE { GRAPH ?g { ?lee <%sname> "Russell Lee" } }' % HK)
+    cmoa_lee = {str(row["lee"]) for row in rows}
+    assert len(cmoa_lee) == 1 and next(iter(cmoa_lee)).startswith("https://w3id.org/heritage-kg/cmoa/")
+    published = _published(real_store)
+    assert {(tate_lange, LANGE_QID), (tate_lange, LANGE_ULAN)} <= published  # Lange keeps her own ids
+    lee_links = {pair for pair in published if set(pair) & cmoa_lee}
+    assert not {target for pair in lee_links for target in pair} & {tate_lange, LANGE_QID, LANGE_ULAN}

@@ -217,11 +217,7 @@ class ArtistReconciler:
         links: list[ArtistLink] = []
         for artist in artists:
             decided = [c for index in self.indexes_.values() for c in self._decide(self._candidates(artist, index))]
-            per_target: dict[str, list[_Candidate]] = defaultdict(list)
-            for candidate in _hold_back_conflicts(decided):
-                for target in candidate.person.targets:
-                    per_target[target].append(candidate)
-            links.extend(_merge(artist, per_target))
+            links.extend(_merge(artist, _by_target(decided)))
         return links
 
     # -- between collections
@@ -278,14 +274,15 @@ class ArtistReconciler:
                           LinkStatus.AUTO if agrees else LinkStatus.CANDIDATE)
 
 
-def _hold_back_conflicts(candidates: list[_Candidate]) -> list[_Candidate]:
-    """One artist is one Wikidata entity and one ULAN record. Where the published records give
-    different identifiers of one kind, the identifier with the best evidence (score, then the
-    number of authorities giving it) is kept and, on a tie, none is. A record that gave a losing
-    identifier is wrong somewhere, so none of its identifiers is published on its word: MoMA's
-    row for Russell Lee carries Dorothea Lange's Wikidata and ULAN ids."""
+def _by_target(candidates: list[_Candidate]) -> dict[str, list[_Candidate]]:
+    """The candidates giving each identifier, with the conflicts held back. One artist is one
+    Wikidata entity and one ULAN record: where the published records give different identifiers
+    of one kind, the one with the best evidence (score, then the number of authorities giving
+    it) is kept and, on a tie, none is. A record that gave a losing identifier is wrong
+    somewhere, so its other identifiers are held back too unless another authority gives them
+    as well: MoMA's row for Russell Lee carries Dorothea Lange's Wikidata and ULAN ids."""
     published = [c for c in candidates if c.status is LinkStatus.AUTO]
-    conflicts: dict[int, set[str]] = defaultdict(set)  # id(candidate) -> the identifiers it contradicts
+    losing: dict[str, list[str]] = {}  # identifier -> the identifiers of its kind it conflicts with
     for kind in (TargetKind.WIKIDATA, TargetKind.ULAN):
         support: dict[str, list[_Candidate]] = defaultdict(list)
         for candidate in published:
@@ -298,13 +295,25 @@ def _hold_back_conflicts(candidates: list[_Candidate]) -> list[_Candidate]:
                     for target, given in support.items()}
         ranked = sorted(strength, key=strength.get, reverse=True)
         winner = ranked[0] if strength[ranked[0]] != strength[ranked[1]] else None
-        for target, given in support.items():
-            if target != winner:
-                for candidate in given:
-                    conflicts[id(candidate)].update(other for other in support if other != target)
-    return [replace(c, status=LinkStatus.CANDIDATE,
-                    evidence=c.evidence + f"; held back: conflicts with {', '.join(sorted(conflicts[id(c)]))}")
-            if id(c) in conflicts else c for c in candidates]
+        losing.update({target: sorted(set(support) - {target}) for target in support if target != winner})
+
+    per_target: dict[str, list[_Candidate]] = defaultdict(list)
+    for candidate in candidates:
+        for target in candidate.person.targets:
+            per_target[target].append(candidate)
+    for target, given in per_target.items():
+        backers = [c for c in given if c.status is LinkStatus.AUTO]
+        if target in losing:
+            reason = f"conflicts with {', '.join(losing[target])}"
+        elif backers and len({c.person.source for c in backers}) < 2 and all(
+                any(t in losing for t in c.person.targets) for c in backers):
+            reason = "its record's " + ", ".join(f"{t} conflicts with {', '.join(losing[t])}"
+                                                 for c in backers for t in c.person.targets if t in losing)
+        else:
+            continue
+        per_target[target] = [replace(c, status=LinkStatus.CANDIDATE, evidence=f"{c.evidence}; held back: {reason}")
+                              if c.status is LinkStatus.AUTO else c for c in given]
+    return per_target
 
 
 def _merge(artist: CollectionArtist, per_target: dict[str, list[_Candidate]]) -> list[ArtistLink]:
