@@ -114,7 +114,7 @@ class LinkingReport:
     online_message: str | None = None
 
     def count(self, status: LinkStatus) -> int:
-        return sum(1 for link in self.links if link.status is status)
+        return sum(1 for link in self.links if link.status == status)
 
 
 @dataclass(frozen=True)
