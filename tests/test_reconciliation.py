@@ -346,6 +346,17 @@ def test_a_missing_authority_folder_is_a_clear_error(linking_store, tmp_path):
     assert "no authority folder at" in result.output and "nga-constituents.csv" in result.output
 
 
+def test_without_authorities_the_command_links_the_collections_only(linking_store, tmp_path):
+    linking_store.close()  # the command opens the store itself
+    result = CliRunner().invoke(app, ["link-artists", "--store", linking_store.location, "--no-authorities",
+                                      "--links-dir", str(tmp_path / "links")])
+    assert result.exit_code == 0, result.output
+    assert "linked to one another only" in result.output and "read " not in result.output
+    # the fixtures share no artist across collections, and no authority is read: no link at all
+    assert _published(linking_store) == set()
+    assert read_links_table(tmp_path / "links" / "artists.tsv") == []
+
+
 # ------------------------------------------------------------------ the real collections
 
 @pytest.fixture(scope="session")
