@@ -40,8 +40,10 @@ class Minter:
     def artist(self, collection: str, artist_id: str) -> str:
         return f"{self.base}{collection}/artist/{segment(artist_id)}"
 
-    def contribution(self, artwork_iri: str, order: int) -> str:
-        return f"{artwork_iri}/contribution/{order}"
+    def contribution(self, artwork_iri: str, position: int) -> str:
+        """Named by the contributor's place in the record's list, which is unique (a displayOrder
+        need not be)."""
+        return f"{artwork_iri}/contribution/{position}"
 
     def subject(self, collection: str, concept_id: str) -> str:
         return f"{self.base}{collection}/subject/{segment(concept_id)}"
