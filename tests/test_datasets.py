@@ -3,6 +3,7 @@ the figures of the full Tate level-2 dataset."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pyarrow as pa
@@ -153,6 +154,15 @@ def test_impossible_datasets_say_why(fixture_store, datasets_dir, spec, message)
     with pytest.raises(DatasetError, match=message):
         build_dataset(fixture_store, spec)
     assert not (datasets_dir / "x").exists()
+
+
+def test_a_dataset_of_an_older_format_says_to_build_it_again(fixture_store, datasets_dir):
+    built = build_dataset(fixture_store, DatasetSpec(name="fixture-old", tasks=FIXTURE_TASKS, min_examples=1))
+    manifest = built.folder / "manifest.json"
+    manifest.write_text(json.dumps({"name": "fixture-old", "format": 1, "labels": []}))
+    with pytest.raises(DatasetError, match="format 1, this version reads format 2; build it again with "
+                                           "'heritage-kg dataset build --name fixture-old'"):
+        open_dataset("fixture-old")
 
 
 def test_unknown_dataset_says_how_to_build_one(datasets_dir):

@@ -32,11 +32,11 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rdflib import URIRef
 
@@ -45,6 +45,7 @@ from heritage_kg.errors import DatasetError
 from heritage_kg.graph.namespaces import Minter
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.store import GraphStore
+from heritage_kg.learning.artefacts import JsonArtefact
 
 if TYPE_CHECKING:  # numpy, pyarrow and scikit-learn load where they are used: `heritage-kg --help` stays fast
     import numpy as np
@@ -166,10 +167,10 @@ class LabelEntry:
 
 
 @dataclass
-class DatasetManifest:
+class DatasetManifest(JsonArtefact):
     """What a dataset is and how it was made: `manifest.json` beside its table."""
 
-    FILE = "manifest.json"
+    FILE: ClassVar[str] = "manifest.json"
 
     name: str
     version: str
@@ -186,20 +187,13 @@ class DatasetManifest:
     image_filter: ImageFilter | None = None
     format: int = FORMAT_VERSION
 
-    def save(self, folder: Path) -> Path:
-        path = Path(folder) / self.FILE
-        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False), encoding="utf-8")
-        return path
-
     @classmethod
-    def load(cls, folder: Path) -> DatasetManifest:
-        path = Path(folder) / cls.FILE
-        data = json.loads(path.read_text(encoding="utf-8"))
+    def from_dict(cls, data: dict, folder: Path) -> DatasetManifest:
         if data.get("format") != FORMAT_VERSION:
-            raise DatasetError(f"{path} is a dataset of format {data.get('format')}, this version reads format "
-                               f"{FORMAT_VERSION}; build it again with 'heritage-kg dataset build --name "
-                               f"{data.get('name', Path(folder).name)}'")
-        image_filter = data.pop("image_filter")
+            raise DatasetError(f"{folder / cls.FILE} is a dataset of format {data.get('format')}, this version "
+                               f"reads format {FORMAT_VERSION}; build it again with 'heritage-kg dataset build "
+                               f"--name {data.get('name', folder.name)}'")
+        image_filter = data["image_filter"]
         return cls(**{**data, "labels": [LabelEntry(**entry) for entry in data["labels"]],
                       "image_filter": ImageFilter(**{**image_filter, "rule": ImageRule(image_filter["rule"])})
                       if image_filter else None})
@@ -370,7 +364,8 @@ def _with_image(annotations: dict[str, set[str]], described: dict[str, dict],
     """The annotated artworks that have an image: a decoded one in `images` once images have
     been fetched there (any of these artworks' images is), else a thumbnail URL."""
     urls = {artwork: _text(described.get(artwork, {}).get("thumbnail")) for artwork in annotations}
-    found = {artwork: images.find(url) for artwork, url in urls.items() if url} if images is not None else {}
+    fetched = images is not None and images.folder.is_dir() and any(images.folder.iterdir())
+    found = {artwork: images.find(url) for artwork, url in urls.items() if url} if fetched else {}
     if any(found.values()):
         rule, kept = ImageRule.DECODED, {artwork for artwork, path in found.items() if path is not None}
     else:

@@ -9,12 +9,13 @@ over the same inputs costs nothing."""
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
+
+from heritage_kg.learning.artefacts import JsonArtefact
 
 if TYPE_CHECKING:  # numpy loads where it is used
     import numpy as np
@@ -27,10 +28,10 @@ class FeatureKind(StrEnum):
 
 
 @dataclass
-class FeatureMeta:
+class FeatureMeta(JsonArtefact):
     """What produced a feature table: `meta.json` beside its vectors."""
 
-    FILE = "meta.json"
+    FILE: ClassVar[str] = "meta.json"
 
     kind: FeatureKind
     dataset: str  # the dataset whose artworks (or artists) the vectors are for
@@ -38,14 +39,8 @@ class FeatureMeta:
     dim: int
     details: dict = field(default_factory=dict)  # what this kind records besides: recipe, metrics, coverage
 
-    def save(self, folder: Path) -> Path:
-        path = Path(folder) / self.FILE
-        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False), encoding="utf-8")
-        return path
-
     @classmethod
-    def load(cls, folder: Path) -> FeatureMeta:
-        data = json.loads((Path(folder) / cls.FILE).read_text(encoding="utf-8"))
+    def from_dict(cls, data: dict, folder: Path) -> FeatureMeta:
         return cls(**{**data, "kind": FeatureKind(data["kind"])})
 
 
