@@ -3,8 +3,11 @@ from them, and the real archives of ../shared/data/ (skipped, saying so, where a
 
 from __future__ import annotations
 
+import json
 import os
+import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -65,3 +68,32 @@ def real_store(tmp_path_factory):
     build_graph(store, "cmoa", str(CMOA_ZIP))
     yield store
     store.close()
+
+
+class ZipRecord(NamedTuple):
+    """What the real-data tests compare against, read straight from a Tate artwork's JSON."""
+
+    tree: set[tuple[str, str]]  # its subject tree: (concept id, parent id or "" for a top-level subject)
+    thumbnail: str | None
+
+
+@pytest.fixture(scope="session")
+def tate_zip_records() -> dict[str, ZipRecord]:
+    """Every real Tate artwork record, by accession number, read from the zip without the code
+    under test."""
+    require_real_data(TATE_ZIP)
+    records = {}
+
+    def edges(node, parent, into):
+        for child in node.get("children") or []:
+            into.add((str(child["id"]), parent))
+            edges(child, str(child["id"]), into)
+        return into
+
+    with zipfile.ZipFile(TATE_ZIP) as archive:
+        for name in archive.namelist():
+            if "/artworks/" in name and name.endswith(".json"):
+                record = json.loads(archive.read(name))
+                records[record["acno"]] = ZipRecord(edges(record.get("subjects") or {}, "", set()),
+                                                    record.get("thumbnailUrl") or None)
+    return records

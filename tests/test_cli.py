@@ -33,9 +33,12 @@ def cli_store(tmp_path_factory):
 
 def test_build_graph_reports_what_it_loaded_and_skipped(tmp_path):
     result = heritage_kg("build-graph", "--source", str(TATE_FIXTURE), "--store", str(tmp_path / "s"))
-    assert "6 artworks, 4 artists, 14 subject concepts" in result.stdout
+    # 14 concepts the records use, and glacier, which only the taxonomy files list
+    assert "6 artworks, 4 artists, 15 subject concepts" in result.stdout
     assert "skipped 5 records" in result.stdout
     assert "artworks/t/000/t00008-1008.json: expected a JSON object, found list" in result.stdout
+    assert ("1 subject parent conflict, 1 unparsed dimensions, 1 duplicate contributor "
+            "(in the build's provenance: heritage-kg query build_source_notes)") in " ".join(result.stdout.split())
 
 
 def test_stats_prints_the_subject_and_medium_tables(cli_store):

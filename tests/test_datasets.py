@@ -3,10 +3,12 @@ the figures of the full Tate level-2 dataset."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pyarrow as pa
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from heritage_kg.cli import app
@@ -14,15 +16,19 @@ from heritage_kg.config import get_settings
 from heritage_kg.errors import DatasetError
 from heritage_kg.learning.datasets import (
     SPLITS,
-    TABLE_SCHEMA,
     Category,
+    DatasetManifest,
     DatasetSpec,
+    ImageFilter,
+    ImageRule,
     build_dataset,
     build_medium_subsets,
     open_dataset,
     select_categories,
     stratified_split,
+    table_schema,
 )
+from heritage_kg.learning.images import ImageCache
 
 SUBJECT = "https://w3id.org/heritage-kg/tate/subject/"
 ARTWORK = "https://w3id.org/heritage-kg/tate/artwork/"
@@ -79,7 +85,7 @@ def test_fixture_threshold_keeps_a_general_node_when_nothing_below_reaches_it(fi
     assert training_set.labels == [SUBJECT + "95"]
     assert sorted(training_set.table.column("artwork").to_pylist()) == [
         ARTWORK + "N00530", ARTWORK + "T00002", ARTWORK + "T00004"]
-    assert training_set.manifest["labels"][0]["counts"]["total"] == 3
+    assert training_set.manifest.labels[0].counts["total"] == 3
 
 
 def test_fixture_level1_has_one_label_per_task(fixture_store, datasets_dir):
@@ -97,7 +103,7 @@ def test_the_folder_follows_the_contract_and_opens_by_name(fixture_store, datase
     opened = open_dataset("fixture-contract")
 
     assert opened.folder == datasets_dir / "fixture-contract"
-    assert opened.table.schema.equals(TABLE_SCHEMA)
+    assert opened.table.schema.equals(table_schema())
     assert opened.table.equals(built.table)
     row = next(r for r in opened.table.to_pylist() if r["artwork"] == ARTWORK + "N00530")
     assert row["title"] == "Snow Storm - Steam-Boat off a Harbour's Mouth"
@@ -107,22 +113,24 @@ def test_the_folder_follows_the_contract_and_opens_by_name(fixture_store, datase
     assert row["split"] in SPLITS
 
     manifest = opened.manifest
-    assert manifest["parameters"] == {"tasks": list(FIXTURE_TASKS), "granularity": "level2", "min_examples": 1,
-                                      "media": [], "seed": 0, "collection": "tate"}
+    assert manifest == DatasetManifest.load(opened.folder) == built.manifest  # manifest.json gives back the manifest
+    assert manifest.parameters == {"tasks": list(FIXTURE_TASKS), "granularity": "level2", "min_examples": 1,
+                                   "media": [], "seed": 0, "collection": "tate", "require_image": False}
+    assert manifest.image_filter is None
     assert {"dataset_tasks", "dataset_categories", "dataset_annotations",
-            "dataset_artworks"} <= set(manifest["queries"])
-    assert "skos:broader*" in manifest["queries"]["dataset_annotations"]
-    assert manifest["source"]["build"].startswith("https://w3id.org/heritage-kg/build/tate/")
-    assert manifest["source"]["checksum"].startswith("sha256:")
-    assert sum(manifest["splits"].values()) == manifest["artworks"] == 3
-    man = next(e for e in manifest["labels"] if e["iri"] == SUBJECT + "195")
-    assert (man["prefLabel"], man["task"], man["level"], man["counts"]["total"]) == ("man", SUBJECT + "91", 2, 1)
-    assert man["broaderLabel"] == "adults"
+            "dataset_artworks"} <= set(manifest.queries)
+    assert "skos:broader*" in manifest.queries["dataset_annotations"]
+    assert manifest.source["build"].startswith("https://w3id.org/heritage-kg/build/tate/")
+    assert manifest.source["checksum"].startswith("sha256:")
+    assert sum(manifest.splits.values()) == manifest.artworks == 3
+    man = next(e for e in manifest.labels if e.iri == SUBJECT + "195")
+    assert (man.pref_label, man.task, man.level, man.counts["total"]) == ("man", SUBJECT + "91", 2, 1)
+    assert (man.broader_label, man.display_label) == ("adults", "adults › man")
     # The version names parameters and store build: the same build gives the same version.
     again = build_dataset(fixture_store, DatasetSpec(name="fixture-contract", tasks=FIXTURE_TASKS, min_examples=1))
     other = build_dataset(fixture_store, DatasetSpec(name="fixture-other", tasks=FIXTURE_TASKS, min_examples=1,
                                                      seed=3))
-    assert again.manifest["version"] == manifest["version"] != other.manifest["version"]
+    assert again.manifest.version == manifest.version != other.manifest.version
 
 
 def test_a_medium_subset_keeps_only_artworks_of_the_group(fixture_store, datasets_dir):
@@ -132,7 +140,7 @@ def test_a_medium_subset_keeps_only_artworks_of_the_group(fixture_store, dataset
 
     assert painting.table.column("artwork").to_pylist() == [ARTWORK + "N00530"]
     assert painting.labels == full.labels  # the label space of the all-media dataset
-    assert painting.manifest["parameters"]["media"] == [MEDIUM + "painting"]
+    assert painting.manifest.parameters["media"] == [MEDIUM + "painting"]
     full_split = dict(zip(full.table.column("artwork").to_pylist(), full.table.column("split").to_pylist()))
     assert painting.table.column("split").to_pylist() == [full_split[ARTWORK + "N00530"]]
 
@@ -148,6 +156,15 @@ def test_impossible_datasets_say_why(fixture_store, datasets_dir, spec, message)
     assert not (datasets_dir / "x").exists()
 
 
+def test_a_dataset_of_an_older_format_says_to_build_it_again(fixture_store, datasets_dir):
+    built = build_dataset(fixture_store, DatasetSpec(name="fixture-old", tasks=FIXTURE_TASKS, min_examples=1))
+    manifest = built.folder / "manifest.json"
+    manifest.write_text(json.dumps({"name": "fixture-old", "format": 1, "labels": []}))
+    with pytest.raises(DatasetError, match="format 1, this version reads format 2; build it again with "
+                                           "'heritage-kg dataset build --name fixture-old'"):
+        open_dataset("fixture-old")
+
+
 def test_unknown_dataset_says_how_to_build_one(datasets_dir):
     with pytest.raises(DatasetError, match="heritage-kg dataset build --name"):
         open_dataset("never-built")
@@ -159,12 +176,82 @@ def test_the_command_prints_the_label_table(fixture_store, datasets_dir):
 
     assert result.exit_code == 0, result.output
     assert "adults › woman" in result.output and "landscape › mountain" in result.output
-    assert open_dataset(datasets_dir / "fixture-cli").manifest["artworks"] == 3  # D00001, N00530, T00002
+    assert open_dataset(datasets_dir / "fixture-cli").manifest.artworks == 3  # D00001, N00530, T00002
     shown = CliRunner().invoke(app, ["dataset", "show", "fixture-cli"])
     assert shown.exit_code == 0 and "trees › oak" in shown.output
     bad = CliRunner().invoke(app, ["dataset", "build", "--name", "y", "--granularity", "level3",
                                    "--store", fixture_store.location])
     assert bad.exit_code == 2 and "granularity must be one of level1, level2" in bad.output
+
+
+def test_the_label_matrix_is_multi_hot_in_label_order(fixture_store, datasets_dir):
+    training_set = build_dataset(fixture_store, DatasetSpec(name="fixture-matrix", tasks=FIXTURE_TASKS,
+                                                            min_examples=1))
+    matrix = training_set.label_matrix()
+    rows = training_set.table.column("labels").to_pylist()
+    assert matrix.shape == (len(rows), len(training_set.labels)) and matrix.dtype == "int8"
+    assert [{training_set.labels[j] for j in range(matrix.shape[1]) if matrix[i, j]} for i in range(len(rows))] == [
+        set(labels) for labels in rows]
+    train = training_set.label_matrix("train")
+    assert train.shape[0] == training_set.table.column("split").to_pylist().count("train")
+
+
+# --- visual mode
+
+def _cache_image(cache: ImageCache, url: str) -> None:
+    """An image as `fetch-images` leaves it: decoded, under the name of its URL."""
+    cache.folder.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (8, 8), "red").save(cache.folder / (cache.stem(url) + ".png"))
+
+
+def test_visual_mode_keeps_the_artworks_whose_image_was_fetched(fixture_store, datasets_dir, tmp_path):
+    cache = ImageCache(tmp_path / "images")
+    spec = DatasetSpec(name="fixture-visual", tasks=FIXTURE_TASKS, granularity="level1", require_image=True)
+
+    # No image fetched yet: a thumbnail URL is enough (the four annotated artworks have one).
+    by_url = build_dataset(fixture_store, spec, images=cache)
+    assert by_url.manifest.image_filter == ImageFilter(ImageRule.THUMBNAIL_URL, None, kept=4, left_out=0)
+    assert by_url.manifest.parameters["require_image"] is True
+    assert by_url.manifest.artworks == 4
+
+    # Once images are fetched, only the artworks with a decoded image: not D00001.
+    for acno in ("N00530", "T00002", "T00004"):
+        _cache_image(cache, f"http://www.tate.org.uk/art/images/work/N/N00/{acno}_8.jpg")
+    visual = build_dataset(fixture_store, spec, images=cache)
+    assert visual.table.column("artwork").to_pylist() == [ARTWORK + a for a in ("N00530", "T00002", "T00004")]
+    assert all(cache.find(url) for url in visual.table.column("image_url").to_pylist())
+    assert visual.manifest.image_filter == ImageFilter(ImageRule.DECODED, str(cache.folder), kept=3, left_out=1)
+    assert "among the artworks with a decoded image" in open_dataset("fixture-visual").manifest.population
+    assert visual.manifest.version != by_url.manifest.version != build_dataset(
+        fixture_store, DatasetSpec(name="fixture-visual", tasks=FIXTURE_TASKS, granularity="level1")).manifest.version
+
+
+def test_visual_mode_chooses_labels_among_the_artworks_with_an_image(fixture_store, datasets_dir, tmp_path):
+    cache = ImageCache(tmp_path / "images")
+    for acno in ("D00001", "N00530", "T00004"):  # not T00002, the only cathedral (320)
+        _cache_image(cache, f"http://www.tate.org.uk/art/images/work/N/N00/{acno}_8.jpg")
+    spec = DatasetSpec(name="fixture-visual-l2", tasks=FIXTURE_TASKS, min_examples=1, require_image=True)
+
+    with pytest.raises(DatasetError, match="only 2 artworks carry a selected label"):
+        build_dataset(fixture_store, spec, images=cache)  # T00004's adults gives way to N00530's man
+    _cache_image(cache, "http://www.tate.org.uk/art/images/work/N/N00/T00002_8.jpg")
+    assert SUBJECT + "320" in build_dataset(fixture_store, spec, images=cache).labels
+
+
+def test_the_command_builds_a_visual_dataset(fixture_store, datasets_dir, tmp_path, monkeypatch):
+    cache = ImageCache(tmp_path / "images")
+    for acno in ("N00530", "T00002", "T00004"):
+        _cache_image(cache, f"http://www.tate.org.uk/art/images/work/N/N00/{acno}_8.jpg")
+    monkeypatch.setenv("HERITAGE_KG_IMAGES_DIR", str(cache.folder))
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["dataset", "build", "--name", "fixture-cli-visual", "--granularity", "level1",
+                                      "--tasks", "nature", "--tasks", "people", "--require-image",
+                                      "--store", fixture_store.location])
+
+    assert result.exit_code == 0, result.output
+    assert ("visual mode: artworks with a decoded image in the image cache") in " ".join(result.output.split())
+    assert "3 annotated artworks kept, 1 without an image left out" in " ".join(result.output.split())
+    assert open_dataset("fixture-cli-visual").manifest.artworks == 3
 
 
 # --- the full Tate level-2 dataset
@@ -188,14 +275,14 @@ def test_no_artwork_is_in_two_splits(tate_level2):
 @pytest.mark.realdata
 def test_each_label_keeps_its_share_in_every_split(tate_level2):
     manifest = tate_level2["tate-level2"].manifest
-    total, sizes = manifest["artworks"], manifest["splits"]
+    total, sizes = manifest.artworks, manifest.splits
     # 80/10/10 to half a point: the algorithm fills each label's quota first, the sizes follow.
     for split, share in zip(SPLITS, (0.8, 0.1, 0.1), strict=True):
         assert abs(sizes[split] / total - share) < 0.005, split
-    for label in manifest["labels"]:
-        overall = label["counts"]["total"] / total
+    for label in manifest.labels:
+        overall = label.counts["total"] / total
         for split in SPLITS:
-            assert abs(label["counts"][split] / sizes[split] - overall) < 0.01, (label["prefLabel"], split)
+            assert abs(label.counts[split] / sizes[split] - overall) < 0.01, (label.pref_label, split)
 
 
 @pytest.mark.realdata
@@ -209,33 +296,55 @@ def test_the_split_depends_on_the_seed_alone(tate_level2):
     assert sum(a != b for a, b in zip(reseeded, split, strict=True)) > len(split) // 10
 
 
+SIX_TASKS = ("60", "13", "106", "91", "78", "184")  # nature, architecture, places, people, objects, abstraction
+
+
+def expected_level2(trees: dict, keep=lambda acno: True, min_examples: int = 700) -> tuple[dict, set]:
+    """The level-2 dataset computed straight from the records' own subject trees (method.md
+    section 2): each concept under the six tasks annotated, directly or below, on at least
+    `min_examples` of the kept artworks, less those with such a concept below them. Returns
+    {label id: artworks} and the artworks that carry a label."""
+    parent = {concept: up for tree in trees.values() for concept, up in tree}
+
+    def top(concept):
+        while parent[concept]:
+            concept = parent[concept]
+        return concept
+
+    has = {acno: {c for c, up in tree if up and top(c) in SIX_TASKS} for acno, tree in trees.items() if keep(acno)}
+    counts = Counter(concept for concepts in has.values() for concept in concepts)
+    frequent = {c for c, n in counts.items() if n >= min_examples}
+    labels = frequent - {parent[c] for c in frequent}
+    return {c: counts[c] for c in labels}, {acno for acno, concepts in has.items() if concepts & labels}
+
+
 @pytest.mark.realdata
-def test_full_tate_level2_figures(tate_level2, real_store):
+def test_full_tate_level2_figures(tate_level2, tate_zip_records):
     manifest = tate_level2["tate-level2"].manifest
-    assert len(manifest["labels"]) == 98
-    assert manifest["artworks"] == 56706
-    assert manifest["splits"] == {"train": 45422, "validation": 5655, "test": 5629}
-    counts = {e["iri"]: e["counts"] for e in manifest["labels"]}
-    expected = {  # measured once with this code: train, validation, test
-        "636": (7829, 979, 979),  # nature > landscape > hill
-        "195": (6708, 838, 839),  # people > adults > man
-        "237": (3087, 386, 386),  # places > countries and continents > Italy
-        "226": (2172, 271, 272),  # abstraction > non-representational > geometric
-    }
-    for concept, (train, validation, test) in expected.items():
-        assert counts[SUBJECT + concept] == {"train": train, "validation": validation, "test": test,
-                                            "total": train + validation + test}
-        # An independent count over the graph: artworks annotated with the concept or one below it.
-        _, rows = real_store.select(
-            "PREFIX hk: <https://w3id.org/heritage-kg/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
-            f"SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE {{ ?c skos:broader* <{SUBJECT + concept}> . ?a hk:subject ?c }}")
-        assert int(rows[0]["n"]) == train + validation + test
-    # Plausible against the graph: no more artworks than carry any subject of the six tasks.
-    _, rows = real_store.select(
-        "PREFIX hk: <https://w3id.org/heritage-kg/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
-        "SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { VALUES ?top { <%s60> <%s13> <%s106> <%s91> <%s78> <%s184> } "
-        "?c skos:broader* ?top . ?a hk:subject ?c }" % ((SUBJECT,) * 6))
-    assert 0.8 * int(rows[0]["n"]) < manifest["artworks"] <= int(rows[0]["n"])
+    labels, artworks = expected_level2({acno: r.tree for acno, r in tate_zip_records.items()})
+
+    assert {e.iri: e.counts["total"] for e in manifest.labels} == {SUBJECT + c: n for c, n in labels.items()}
+    assert set(tate_level2["tate-level2"].table.column("artwork").to_pylist()) == {ARTWORK + a for a in artworks}
+    # issue 7: the records' own trees give 97 labels on 56,667 artworks (the list files' parents
+    # had added objects › miscellaneous and 40 artworks, and lost P05313)
+    assert (len(manifest.labels), manifest.artworks) == (97, 56667)
+    assert ARTWORK + "P05313" in tate_level2["tate-level2"].table.column("artwork").to_pylist()
+    assert SUBJECT + "287" not in labels  # objects › miscellaneous
+
+
+@pytest.mark.realdata
+def test_the_visual_tate_level2_dataset(real_store, tate_zip_records, tmp_path_factory):
+    images = ImageCache(tmp_path_factory.mktemp("no-images-fetched"))
+    visual = build_dataset(real_store, DatasetSpec(name="tate-level2-visual", require_image=True),
+                           folder=tmp_path_factory.mktemp("datasets") / "tate-level2-visual", images=images)
+    with_thumbnail = {acno for acno, r in tate_zip_records.items() if r.thumbnail}
+    labels, artworks = expected_level2({acno: r.tree for acno, r in tate_zip_records.items()},
+                                       keep=with_thumbnail.__contains__)
+
+    assert {e.iri: e.counts["total"] for e in visual.manifest.labels} == {SUBJECT + c: n for c, n in labels.items()}
+    assert visual.manifest.artworks == len(artworks)
+    assert None not in visual.table.column("image_url").to_pylist()
+    assert visual.manifest.image_filter.rule is ImageRule.THUMBNAIL_URL
 
 
 @pytest.mark.realdata
@@ -247,7 +356,7 @@ def test_medium_subsets_are_subsets_of_the_full_dataset(tate_level2):
     groups = painting.table.column("medium_groups").to_pylist()
     assert all(MEDIUM + "painting" in g for g in groups)
     expected = sum(MEDIUM + "painting" in g for g in full.table.column("medium_groups").to_pylist())
-    assert painting.manifest["artworks"] == expected > 1000
+    assert painting.manifest.artworks == expected > 1000
     assert all(full_split[a] == s for a, s in zip(painting.table.column("artwork").to_pylist(),
                                                  painting.table.column("split").to_pylist(), strict=True))
     assert painting.labels == full.labels

@@ -35,6 +35,8 @@ def test_artwork_statements(fixture_store):
     assert objects(fixture_store, N00530, HK + "subject") == [BASE + "tate/subject/195", BASE + "tate/subject/218",
                                                               BASE + "tate/subject/223"]
     assert objects(fixture_store, N00530, HK + "mediumGroup") == [BASE + "medium/painting"]
+    # "support: 914 x 1219 mm", whose width field says 914: height x width, as the text says
+    assert objects(fixture_store, N00530, HK + "heightMm") == ["914.0"]
     assert objects(fixture_store, N00530, HK + "widthMm") == ["1219.0"]
     assert objects(fixture_store, N00530, HK + "startYear") == ["1842"]
     assert objects(fixture_store, N00530, HK + "thumbnail") == ["http://www.tate.org.uk/art/images/work/N/N00/N00530_8.jpg"]
@@ -51,8 +53,39 @@ def test_contributions_keep_their_roles(fixture_store):
         (BASE + "tate/artist/2000", "engraver", 1), (BASE + "tate/artist/558", "after", 2)]
 
 
+def test_each_listed_contributor_is_its_own_contribution(fixture_store):
+    # D00001 lists Turner twice at displayOrder 1: two contributions, named by their place in the list
+    _, rows = fixture_store.select(
+        "PREFIX hk: <https://w3id.org/heritage-kg/ontology#> SELECT ?c ?order WHERE { "
+        "?artwork hk:contribution ?c . ?c hk:displayOrder ?order } ORDER BY ?c",
+        {"artwork": URIRef(BASE + "tate/artwork/D00001")})
+    assert [(str(r["c"]), int(r["order"])) for r in rows] == [
+        (BASE + "tate/artwork/D00001/contribution/1", 1), (BASE + "tate/artwork/D00001/contribution/2", 1)]
+
+
+def test_the_build_reports_what_it_noticed_in_loaded_records(tmp_path):
+    report = build_graph(open_store(tmp_path / "store"), "tate", str(TATE_FIXTURE))
+    assert [(c.concept_id, c.record_parent, c.list_parent) for c in report.subject_conflicts] == [("218", "61", "95")]
+    assert [u.artwork_id for u in report.unparsed_dimensions] == ["T00005"]
+    assert [(d.artwork_id, d.positions) for d in report.duplicate_contributors] == [("D00001", (1, 2))]
+
+
+def test_the_builds_provenance_keeps_its_notes(fixture_store):
+    _, builds = fixture_store.select(load_query("graph_builds").text)
+    tate = next(r for r in builds if str(r["collection"]) == "tate")
+    query = load_query("build_source_notes")
+    _, notes = fixture_store.select(query.text, query.bindings({"build": tate["build"]}))
+    assert [(str(r["kind"]), str(r["record"])) for r in notes] == [
+        ("duplicate contributor", "D00001"), ("subject parent conflict", "processed/subjects/level2list.json"),
+        ("unparsed dimensions", "T00005")]
+    conflict = next(str(r["reason"]) for r in notes if str(r["kind"]) == "subject parent conflict")
+    assert conflict == ("subject 218 (snow) is under 61 in the artwork records but under 95 in "
+                        "processed/subjects/level2list.json; the records' parent is kept")
+
+
 def test_taxonomy_is_skos_with_levels_and_broader_links(fixture_store):
     snow = BASE + "tate/subject/218"
+    # the list file says people › adults (95); the artwork record's tree, which wins, landscape (61)
     assert objects(fixture_store, snow, "http://www.w3.org/2004/02/skos/core#broader") == [BASE + "tate/subject/61"]
     assert objects(fixture_store, snow, HK + "level") == ["2"]
     assert objects(fixture_store, BASE + "tate/subject/60", "http://www.w3.org/2004/02/skos/core#topConceptOf") == [

@@ -132,7 +132,7 @@ def test_artworks_without_a_cached_image_are_absent(tmp_path):
     assert table.keys == ["art:a", "art:b", "art:b-again"]
     assert table.get("art:not-fetched") is None and table.get("art:no-url") is None
     assert np.array_equal(table.get("art:b"), table.get("art:b-again"))
-    assert (table.meta["dim"], table.meta["without_image"], result.encoded) == (2048, 2, 2)
+    assert (table.meta.dim, table.meta.details["without_image"], result.encoded) == (2048, 2, 2)
 
 
 def test_embed_images_command(fixture_dataset, learning_dirs, monkeypatch):  # noqa: F811

@@ -3,7 +3,6 @@ with their link-prediction quality, and outside word2vec vectors reached through
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pyarrow as pa
@@ -16,7 +15,7 @@ from heritage_kg.cli import app
 from heritage_kg.config import get_settings
 from heritage_kg.errors import FeatureError
 from heritage_kg.graph.namespaces import HK, OWL
-from heritage_kg.learning.datasets import TABLE_SCHEMA, open_dataset
+from heritage_kg.learning.datasets import DatasetManifest, open_dataset, table_schema
 from heritage_kg.learning.features.kg import (
     KGEmbedding,
     dataset_artworks,
@@ -60,8 +59,9 @@ def dataset_folder(tmp_path_factory):
     rows = [{"artwork": artwork, "split": split, "labels": [], "tasks": [], "title": "",
              "artists": artists, "medium_groups": [], "image_url": None}
             for artwork, (split, artists) in SPLITS.items()]
-    pq.write_table(pa.Table.from_pylist(rows, schema=TABLE_SCHEMA), folder / "table.parquet")
-    (folder / "manifest.json").write_text(json.dumps({"name": "fixture-level2", "seed": 0, "labels": []}))
+    pq.write_table(pa.Table.from_pylist(rows, schema=table_schema()), folder / "table.parquet")
+    DatasetManifest(name="fixture-level2", version="by-hand", created="", parameters={"seed": 0}, tasks={}, media={},
+                    population="by hand", queries={}, source={}, artworks=len(rows), splits={}, labels=[]).save(folder)
     return folder
 
 
@@ -107,10 +107,12 @@ def test_transe_gives_one_vector_per_entity_with_the_artists(transe_run):
 
 
 def test_transe_meta_records_link_prediction_and_the_exclusion(transe_run):
-    meta = FeatureTable.load(transe_run.folder).meta
+    saved = FeatureTable.load(transe_run.folder).meta
+    meta = saved.details
+    assert saved == transe_run.table.meta and saved.kind == "kg"  # meta.json gives back what was saved
 
     assert 0.0 < meta["mrr"] <= 1.0 and 0.0 <= meta["hits_at_10"] <= 1.0
-    assert (meta["model"], meta["dim"], meta["epochs"], meta["seed"]) == ("TransE", 16, 5, 7)
+    assert (saved.model, saved.dim, meta["epochs"], meta["seed"]) == ("TransE", 16, 5, 7)
     counts = meta["triples"]
     assert counts["training"] + counts["validation"] + counts["testing"] == counts["exported"]
     assert counts["evaluated"] == counts["testing"] > 0
@@ -124,8 +126,8 @@ def test_complex_models_store_real_and_imaginary_parts(fixture_store, dataset_fo
                             folder=tmp_path / "ComplEx-8")
 
     assert run.table.vectors.shape[1] == 16
-    assert (run.table.meta["dim"], run.table.meta["stored_dim"]) == (8, 16)
-    assert "real parts then imaginary parts" in run.table.meta["vector_layout"]
+    assert (run.table.meta.dim, run.table.meta.details["stored_dim"]) == (8, 16)
+    assert "real parts then imaginary parts" in run.table.meta.details["vector_layout"]
 
 
 def test_an_unknown_model_is_a_clear_error(fixture_store, dataset_folder, tmp_path):
@@ -147,7 +149,7 @@ def test_embed_kg_command_trains_and_reports(fixture_store, dataset_folder, tmp_
     assert result.exit_code == 0, result.output
     assert "MRR" in result.output and "Hits@10" in result.output
     table = FeatureTable.load(tmp_path / "out")
-    assert table.meta["model"] == "DistMult" and TURNER in table.keys
+    assert table.meta.model == "DistMult" and TURNER in table.keys
 
 
 def test_embed_kg_writes_under_the_features_folder_by_default(fixture_store, dataset_folder, tmp_path,
@@ -217,7 +219,8 @@ def test_outside_vectors_map_through_same_as_and_mask_the_rest(linked_store, dat
     assert [(m.number, "not a number" in m.reason) for m in coverage.malformed] == [(4, False), (6, True)]
     assert coverage.artworks_covered == 5  # every artwork but Brandt's P00003
     saved = FeatureTable.load(folder)
-    assert saved.keys == table.keys and saved.meta["covered"] == 3 and saved.meta["malformed_lines"] == 2
+    assert saved.keys == table.keys and saved.meta.details["covered"] == 3 \
+        and saved.meta.details["malformed_lines"] == 2
 
 
 def test_without_links_every_artist_is_masked_and_the_command_says_how_to_link(fixture_store, dataset_folder,

@@ -84,8 +84,9 @@ def test_both_collections_are_in_their_graphs(backend_store):
 def test_stats_count_the_fixture_records(backend_store):
     collections = {c.iri: c for c in collection_stats(backend_store).collections}
     tate, cmoa = collections["https://w3id.org/heritage-kg/tate"], collections["https://w3id.org/heritage-kg/cmoa"]
-    # tests/fixtures: six readable Tate artworks by four artists under 14 subjects; three CMOA objects.
-    assert (tate.artworks, tate.artists, tate.concepts) == (6, 4, 14)
+    # tests/fixtures: six readable Tate artworks by four artists under 14 subjects, and glacier, which
+    # only the taxonomy files list: 15 concepts; three CMOA objects.
+    assert (tate.artworks, tate.artists, tate.concepts) == (6, 4, 15)
     assert (cmoa.artworks, cmoa.artists) == (3, 2)
 
 

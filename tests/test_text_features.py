@@ -122,8 +122,8 @@ def test_artworks_without_a_title_are_left_out(tmp_path):
     table = FeatureTable.load(result.folder)
     assert result.folder == tmp_path / "features" / "text" / "tiny" / TitleEncoder().fit().model_id_
     assert table.keys == ["art:1", "art:4"] and table.get("art:2") is None and table.get("art:3") is None
-    assert (table.meta["dim"], table.meta["without_title"], result.without_title, result.encoded) == (384, 2, 2, 2)
-    assert "last 4 layers" in table.meta["recipe"]
+    assert (table.meta.dim, table.meta.details["without_title"], result.without_title, result.encoded) == (384, 2, 2, 2)
+    assert "last 4 layers" in table.meta.details["recipe"]
 
 
 def test_embed_text_command_writes_the_title_features_of_a_dataset(fixture_dataset, learning_dirs):
@@ -139,7 +139,7 @@ def test_embed_text_command_writes_the_title_features_of_a_dataset(fixture_datas
     table = FeatureTable.load(learning_dirs / "features" / "text" / "fixture" / model_id)
     assert table.keys == artworks and len(artworks) >= 3
     np.testing.assert_allclose(table.vectors, TitleEncoder().fit().transform(titles), atol=1e-5)
-    assert (table.meta["model"], table.meta["dataset"], table.meta["dim"]) == (model_id, "fixture", 384)
+    assert (table.meta.model, table.meta.dataset, table.meta.dim) == (model_id, "fixture", 384)
     assert f"{len(set(titles))} titles encoded" in first.output
     assert second.exit_code == 0 and "0 titles encoded" in second.output, second.output
 

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from heritage_kg.cli import app
 from heritage_kg.cli.common import StoreOption, console, reports_errors, store_location
+from heritage_kg.config import get_settings
 from heritage_kg.graph.store import open_store
 from heritage_kg.learning.datasets import (
     ALL_MEDIA,
@@ -41,19 +42,30 @@ def build_command(
                                           "for several. Labels and split stay those of the all-media dataset. "
                                           f"'{ALL_MEDIA}': NAME plus one NAME-<group> per medium group."),
     seed: int = typer.Option(0, "--seed", help="Seed of the stratified 80/10/10 split."),
+    require_image: bool = typer.Option(
+        False, "--require-image",
+        help="Visual mode: only artworks with an image (a decoded one in the image cache once "
+             "'heritage-kg fetch-images' has fetched some, else a thumbnail URL); labels and split are "
+             "chosen among them."),
     store: str = StoreOption,
 ):
     """Select labels, split them 80/10/10 by iterative stratification, write the dataset folder
     (table.parquet + manifest.json) and print its label table."""
     each_medium = ALL_MEDIA in medium
     spec = DatasetSpec(name=name, tasks=tuple(tasks), granularity=granularity, min_examples=min_examples,
-                       media=tuple(m for m in medium if m != ALL_MEDIA), seed=seed)
+                       media=tuple(m for m in medium if m != ALL_MEDIA), seed=seed, require_image=require_image)
+    images = None
+    if require_image:
+        from heritage_kg.learning.images import ImageCache
+
+        images = ImageCache(get_settings().images_dir)
     started = time.perf_counter()
     with open_store(store_location(store), read_only=True) as graph_store:
-        built = build_medium_subsets(graph_store, spec) if each_medium else [build_dataset(graph_store, spec)]
+        built = build_medium_subsets(graph_store, spec, images=images) if each_medium \
+            else [build_dataset(graph_store, spec, images=images)]
     print_label_table(built[0])
     for training_set in built[1:]:
-        console.print(f"  {training_set.name}: {training_set.manifest['artworks']} artworks "
+        console.print(f"  {training_set.name}: {training_set.manifest.artworks} artworks "
                       f"({_split_sizes(training_set)})")
     console.print(f"{len(built)} dataset(s) written under {built[0].folder.parent} "
                   f"in {time.perf_counter() - started:.1f} s")
@@ -68,21 +80,24 @@ def show_command(name: str = typer.Argument(..., help="A dataset name or folder.
 
 def print_label_table(training_set: TrainingSet) -> None:
     manifest = training_set.manifest
-    table = Table(title=f"{manifest['name']} (version {manifest['version']}): {manifest['artworks']} artworks, "
-                        f"{len(manifest['labels'])} labels; {_split_sizes(training_set)}")
+    table = Table(title=f"{manifest.name} (version {manifest.version}): {manifest.artworks} artworks, "
+                        f"{len(manifest.labels)} labels; {_split_sizes(training_set)}")
     for column in ("label", "task", "level"):
         table.add_column(column)
     for column in (*SPLITS, "total"):
         table.add_column(column, justify="right")
-    for entry in manifest["labels"]:
-        counts = entry["counts"]
-        # Level-2 names repeat under different parents ("cliff" of coast and of mountain).
-        label = entry["prefLabel"] if entry["level"] < 2 else f"{entry['broaderLabel']} › {entry['prefLabel']}"
-        table.add_row(label, entry["taskLabel"], str(entry["level"]),
-                      *(str(counts[c]) for c in (*SPLITS, "total")))
+    for entry in manifest.labels:
+        table.add_row(entry.display_label, entry.task_label, str(entry.level),
+                      *(str(entry.counts[c]) for c in (*SPLITS, "total")))
     console.print(table)
+    if manifest.image_filter is not None:
+        kept = manifest.image_filter
+        console.print(f"visual mode: artworks with {kept.rule}"
+                      + (f" ({kept.image_cache})" if kept.image_cache else "")
+                      + f"; {kept.kept:,} annotated artworks kept, {kept.left_out:,} without an image left out",
+                      highlight=False)
     console.print(f"folder: {training_set.folder}")
 
 
 def _split_sizes(training_set: TrainingSet) -> str:
-    return ", ".join(f"{split} {n}" for split, n in training_set.manifest["splits"].items())
+    return ", ".join(f"{split} {n}" for split, n in training_set.manifest.splits.items())

@@ -40,7 +40,7 @@ def embed_text_command(
     with progress_bars() as progress:
         result = embed_titles(artworks, titles, dataset=name, features_dir=settings.features_dir,
                               encoder=encoder, batch_size=batch_size, progress=progress)
-    console.print(f"{len(result.table.keys):,} artworks x {result.table.dim} ({result.table.meta['model']}); "
+    console.print(f"{len(result.table.keys):,} artworks x {result.table.dim} ({result.table.meta.model}); "
                   f"{result.encoded:,} titles encoded, the rest from the cache; "
                   f"{result.without_title:,} artworks without a title left out -> {result.folder}", highlight=False)
 
@@ -64,7 +64,7 @@ def embed_images_command(
         result = embed_images(artworks, urls, dataset=name, images=ImageCache(settings.images_dir),
                               features_dir=settings.features_dir, weights=weights, batch_size=batch_size,
                               progress=progress)
-    console.print(f"{len(result.table.keys):,} artworks x {result.table.dim} ({result.table.meta['model']}); "
+    console.print(f"{len(result.table.keys):,} artworks x {result.table.dim} ({result.table.meta.model}); "
                   f"{result.encoded:,} images encoded, the rest from the cache; "
                   f"{result.without_image:,} artworks without a fetched image left out -> {result.folder}",
                   highlight=False)

@@ -55,15 +55,15 @@ def _trained_vectors(graph_store, dataset: str, out: Path | None, **config) -> N
         logging.getLogger(noisy).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=".*'pin_memory' argument is set as true")
     run = train_kg_features(graph_store, dataset, KGEmbedding(**config), folder=out)
-    meta = run.table.meta
-    console.print(f"{meta['model']} ({meta['dim']}-d) on {meta['triples']['exported']:,} triples over "
-                  f"{meta['entities']:,} entities, {meta['epochs']} epochs in {meta['train_seconds']:.1f} s "
-                  f"({meta['seconds_per_epoch']:.2f} s/epoch)")
-    console.print(f"leak-free: {meta['subject_triples_dropped']:,} subject annotations left out "
-                  f"({meta['exclusion']}); {meta['subject_triples_kept']:,} kept")
-    console.print(f"link prediction on {meta['triples']['evaluated']:,} held-out triples (filtered): "
-                  f"MRR {meta['mrr']:.3f}, Hits@10 {meta['hits_at_10']:.3f} "
-                  f"(predicting the tail: MRR {meta['mrr_tail']:.3f}, Hits@10 {meta['hits_at_10_tail']:.3f})")
+    meta, details = run.table.meta, run.table.meta.details
+    console.print(f"{meta.model} ({meta.dim}-d) on {details['triples']['exported']:,} triples over "
+                  f"{details['entities']:,} entities, {details['epochs']} epochs in {details['train_seconds']:.1f} s "
+                  f"({details['seconds_per_epoch']:.2f} s/epoch)")
+    console.print(f"leak-free: {details['subject_triples_dropped']:,} subject annotations left out "
+                  f"({details['exclusion']}); {details['subject_triples_kept']:,} kept")
+    console.print(f"link prediction on {details['triples']['evaluated']:,} held-out triples (filtered): "
+                  f"MRR {details['mrr']:.3f}, Hits@10 {details['hits_at_10']:.3f} "
+                  f"(predicting the tail: MRR {details['mrr_tail']:.3f}, Hits@10 {details['hits_at_10_tail']:.3f})")
     console.print(f"wrote {len(run.table.keys):,} entity vectors to {run.folder}")
 
 

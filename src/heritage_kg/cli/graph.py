@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections import Counter
 from enum import Enum
 from pathlib import Path
 
@@ -51,6 +52,10 @@ def build_graph_command(
         if len(report.skipped) > 20:
             console.print(f"  ... and {len(report.skipped) - 20} more "
                           f"(all are in the build's provenance: heritage-kg query build_skipped_records)")
+    if report.source_notes:
+        kinds = Counter(note.kind for note in report.source_notes)
+        console.print(f"[yellow]notes on loaded records[/]: {', '.join(f'{n} {kind}' for kind, n in kinds.items())} "
+                      f"(in the build's provenance: heritage-kg query build_source_notes)", highlight=False)
 
 
 @app.command()

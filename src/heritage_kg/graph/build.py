@@ -18,7 +18,7 @@ from heritage_kg.graph.nquads import QuadWriter
 from heritage_kg.graph.provenance import write_activity, write_source_archive
 from heritage_kg.graph.store import GraphStore
 from heritage_kg.sources import read_collection
-from heritage_kg.sources.records import SkippedRecord
+from heritage_kg.sources.records import DuplicateContributor, SkippedRecord, SubjectConflict, UnparsedDimensions
 
 
 @dataclass
@@ -35,6 +35,14 @@ class BuildReport:
     seconds: float
     medium_groups: dict[str, int] = field(default_factory=dict)
     skipped: list[SkippedRecord] = field(default_factory=list)
+    # Loaded records with something to know (sources/records.py); each is a hk:SourceNote too.
+    subject_conflicts: list[SubjectConflict] = field(default_factory=list)
+    unparsed_dimensions: list[UnparsedDimensions] = field(default_factory=list)
+    duplicate_contributors: list[DuplicateContributor] = field(default_factory=list)
+
+    @property
+    def source_notes(self) -> list[SubjectConflict | UnparsedDimensions | DuplicateContributor]:
+        return [*self.subject_conflicts, *self.unparsed_dimensions, *self.duplicate_contributors]
 
 
 def build_graph(store: GraphStore, collection: str, source: str, *, progress=None) -> BuildReport:
@@ -62,6 +70,8 @@ def build_graph(store: GraphStore, collection: str, source: str, *, progress=Non
             build_iri=minter.build(collection, started.strftime("%Y%m%dT%H%M%S%fZ")), graph=graph,
             artworks=counts["artworks"], artists=counts["artists"], concepts=counts["concepts"],
             triples=counts["triples"], seconds=0.0, skipped=extract.skipped,
+            subject_conflicts=extract.subject_conflicts, unparsed_dimensions=extract.unparsed_dimensions,
+            duplicate_contributors=extract.duplicate_contributors,
             medium_groups={k.removeprefix("medium:"): v for k, v in counts.items() if k.startswith("medium:")},
         )
         _write_provenance(out, minter, report, started)
@@ -102,8 +112,18 @@ def _write_provenance(out, minter: Minter, report: BuildReport, started) -> None
     builds.integer(build, HK + "tripleCount", report.triples)
     builds.integer(build, HK + "skippedCount", len(report.skipped))
     for number, skipped in enumerate(report.skipped, start=1):
-        record = f"{build}/skipped/{number}"
-        builds.iri(build, HK + "skippedRecord", record)
-        builds.iri(record, TYPE, HK + "SkippedRecord")
+        record = _write_reason(builds, build, f"{build}/skipped/{number}", "skippedRecord", "SkippedRecord",
+                               skipped.reason)
         builds.text(record, HK + "recordPath", skipped.path)
-        builds.text(record, HK + "reason", skipped.reason)
+    for number, note in enumerate(report.source_notes, start=1):
+        node = _write_reason(builds, build, f"{build}/note/{number}", "sourceNote", "SourceNote", note.reason)
+        builds.text(node, HK + "noteKind", note.kind)
+        builds.text(node, HK + "noteRecord", note.record)
+
+
+def _write_reason(builds: QuadWriter, build: str, node: str, relation: str, cls: str, reason: str) -> str:
+    """A record the build skipped or noted: a node of `cls` under the build, with its reason."""
+    builds.iri(build, HK + relation, node)
+    builds.iri(node, TYPE, HK + cls)
+    builds.text(node, HK + "reason", reason)
+    return node

@@ -150,7 +150,7 @@ class CollectionMapping:
             graph.iri(iri, HK + "catalogueGroup", group)
         for contribution in artwork.contributions:
             artist = self.minter.artist(name, contribution.artist_id)
-            node = self.minter.contribution(iri, contribution.order)
+            node = self.minter.contribution(iri, contribution.position)
             graph.iri(iri, HK + "creator", artist)
             graph.iri(iri, HK + "contribution", node)
             graph.iri(node, TYPE, HK + "Contribution")

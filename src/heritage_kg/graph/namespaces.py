@@ -34,7 +34,7 @@ class HK(DefinedNamespace, metaclass=_CheckedTerms):
     Artist: URIRef; ArtistMatch: URIRef; Artwork: URIRef; Authority: URIRef; CatalogueGroup: URIRef;
     ClassificationRun: URIRef; Collection: URIRef; Contribution: URIRef; GraphBuild: URIRef;
     HeritageKGSoftware: URIRef; LinkingRun: URIRef; MediumGroup: URIRef; Model: URIRef; Movement: URIRef;
-    Place: URIRef; SkippedRecord: URIRef; SourceArchive: URIRef; SubjectConcept: URIRef;
+    Place: URIRef; SkippedRecord: URIRef; SourceArchive: URIRef; SourceNote: URIRef; SubjectConcept: URIRef;
     SubjectPrediction: URIRef; Task: URIRef; TrainingSet: URIRef;
     # properties and individuals
     accessionNumber: URIRef; acquisitionYear: URIRef; artistCount: URIRef; artworkCount: URIRef;
@@ -45,10 +45,11 @@ class HK(DefinedNamespace, metaclass=_CheckedTerms):
     dimensions: URIRef; displayOrder: URIRef; endYear: URIRef; era: URIRef; evidence: URIRef; gender: URIRef;
     heightMm: URIRef; inCollection: URIRef; keywordStem: URIRef; level: URIRef; lifeDates: URIRef;
     linkCount: URIRef; matchStatus: URIRef; matchSubject: URIRef; matchTarget: URIRef; matchedBy: URIRef;
-    medium: URIRef; mediumGroup: URIRef; movement: URIRef; name: URIRef; nationality: URIRef;
+    medium: URIRef; mediumGroup: URIRef; movement: URIRef; name: URIRef; nationality: URIRef; noteKind: URIRef;
+    noteRecord: URIRef;
     placeType: URIRef; predictedSubject: URIRef; predictionFor: URIRef; reason: URIRef; recordId: URIRef;
     recordPath: URIRef; role: URIRef; score: URIRef; skippedCount: URIRef; skippedRecord: URIRef;
-    softwareVersion: URIRef; sortName: URIRef; sourceLocation: URIRef; sourcePage: URIRef; startYear: URIRef;
+    softwareVersion: URIRef; sortName: URIRef; sourceLocation: URIRef; sourceNote: URIRef; sourcePage: URIRef; startYear: URIRef;
     subject: URIRef; task: URIRef; taskSubject: URIRef; thumbnail: URIRef; title: URIRef; trainedOn: URIRef;
     tripleCount: URIRef; usedModel: URIRef; widthMm: URIRef;
 
@@ -89,8 +90,10 @@ class Minter:
     def artist(self, collection: str, artist_id: str) -> str:
         return f"{self.base}{collection}/artist/{segment(artist_id)}"
 
-    def contribution(self, artwork_iri: str, order: int) -> str:
-        return f"{artwork_iri}/contribution/{order}"
+    def contribution(self, artwork_iri: str, position: int) -> str:
+        """Named by the contributor's place in the record's list, which is unique (a displayOrder
+        need not be)."""
+        return f"{artwork_iri}/contribution/{position}"
 
     def subject(self, collection: str, concept_id: str) -> str:
         return f"{self.base}{collection}/subject/{segment(concept_id)}"

@@ -8,9 +8,14 @@ The folder contract, at `Settings.datasets_dir / NAME`:
   "test"), `labels` (the selected concept IRIs the artwork has), `tasks` (the top-level concept
   IRI of each task in which it has a label), `title`, `artists` (artist IRIs), `medium_groups`
   (medium-group IRIs), `image_url` (its thumbnail, or null).
-- `manifest.json`: name, version, created, parameters, the query texts used, the store build it
-  came from, the label list (IRI, prefLabel, task, level, counts per split and in all) and the
-  split sizes.
+- `manifest.json`: a `DatasetManifest` (name, version, created, parameters, the query texts
+  used, the store build it came from, the label list with counts per split and in all, the split
+  sizes, and the image filter of a visual-mode dataset).
+
+A visual-mode dataset (`DatasetSpec.require_image`) is built from the artworks that have an
+image only: those whose image is in the image cache, once images have been fetched there, else
+those with a thumbnail URL. The selection rule and the split are then made over those artworks,
+so every label reaches its threshold among artworks a visual model can see.
 
 Medium subsets (`DatasetSpec.media`) are subsets OF the all-media dataset: the labels are
 selected and the split is made over every artwork, then only the artworks in the given medium
@@ -29,12 +34,10 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
-from iterstrat.ml_stratifiers import IterativeStratification
 from rdflib import URIRef
 
 from heritage_kg.config import get_settings
@@ -42,8 +45,15 @@ from heritage_kg.errors import DatasetError
 from heritage_kg.graph.namespaces import Minter
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.store import GraphStore
+from heritage_kg.learning.artefacts import JsonArtefact
 
-FORMAT_VERSION = 1
+if TYPE_CHECKING:  # numpy, pyarrow and scikit-learn load where they are used: `heritage-kg --help` stays fast
+    import numpy as np
+    import pyarrow as pa
+
+    from heritage_kg.learning.images import ImageCache
+
+FORMAT_VERSION = 2  # 2: the manifest is a DatasetManifest (snake_case keys, image filter)
 SPLITS = ("train", "validation", "test")
 SPLIT_SHARES = (0.8, 0.1, 0.1)
 DEFAULT_TASKS = ("nature", "architecture", "places", "people", "objects", "abstraction")
@@ -58,16 +68,22 @@ ARTWORKS_QUERY = "dataset_artworks"
 MEDIA_QUERY = "stats_media"
 BUILDS_QUERY = "graph_builds"
 
-TABLE_SCHEMA = pa.schema([
-    ("artwork", pa.string()),
-    ("split", pa.string()),
-    ("labels", pa.list_(pa.string())),
-    ("tasks", pa.list_(pa.string())),
-    ("title", pa.string()),
-    ("artists", pa.list_(pa.string())),
-    ("medium_groups", pa.list_(pa.string())),
-    ("image_url", pa.string()),
-])
+
+
+def table_schema() -> pa.Schema:
+    """The columns of `table.parquet`."""
+    import pyarrow as pa
+
+    return pa.schema([
+        ("artwork", pa.string()),
+        ("split", pa.string()),
+        ("labels", pa.list_(pa.string())),
+        ("tasks", pa.list_(pa.string())),
+        ("title", pa.string()),
+        ("artists", pa.list_(pa.string())),
+        ("medium_groups", pa.list_(pa.string())),
+        ("image_url", pa.string()),
+    ])
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,7 @@ class DatasetSpec:
     media: tuple[str, ...] = ()
     seed: int = 0
     collection: str = "tate"  # the collection whose subjects are learnt (Tate has them)
+    require_image: bool = False  # visual mode: only artworks with an image (see the module's doc)
 
     def __post_init__(self):
         object.__setattr__(self, "tasks", tuple(self.tasks))
@@ -98,7 +115,8 @@ class DatasetSpec:
 
     def parameters(self) -> dict:
         return {"tasks": list(self.tasks), "granularity": self.granularity, "min_examples": self.min_examples,
-                "media": list(self.media), "seed": self.seed, "collection": self.collection}
+                "media": list(self.media), "seed": self.seed, "collection": self.collection,
+                "require_image": self.require_image}
 
 
 @dataclass(frozen=True)
@@ -112,36 +130,103 @@ class Category:
     broader: str | None = None
 
 
+class ImageRule(StrEnum):
+    """How a visual-mode dataset tells that an artwork has an image."""
+
+    DECODED = "a decoded image in the image cache"  # once images have been fetched
+    THUMBNAIL_URL = "a thumbnail URL"  # before any image is fetched
+
+
+@dataclass(frozen=True)
+class ImageFilter:
+    """The filter a visual-mode dataset was built with, and what it left out."""
+
+    rule: ImageRule
+    image_cache: str | None  # the cache looked in (for the decoded-image rule)
+    kept: int  # annotated artworks with an image
+    left_out: int  # annotated artworks without one
+
+
+@dataclass(frozen=True)
+class LabelEntry:
+    """One label of a dataset: a subject concept, its task, and how many artworks carry it."""
+
+    iri: str
+    pref_label: str
+    task: str
+    task_label: str
+    level: int
+    broader: str | None
+    broader_label: str | None
+    counts: dict[str, int]  # per split, and "total"
+
+    @property
+    def display_label(self) -> str:
+        """Level-2 names repeat under different parents ("cliff" of coast and of mountain)."""
+        return self.pref_label if self.level < 2 else f"{self.broader_label} › {self.pref_label}"
+
+
+@dataclass
+class DatasetManifest(JsonArtefact):
+    """What a dataset is and how it was made: `manifest.json` beside its table."""
+
+    FILE: ClassVar[str] = "manifest.json"
+
+    name: str
+    version: str
+    created: str
+    parameters: dict
+    tasks: dict[str, str]  # task IRI -> prefLabel, in the spec's order
+    media: dict[str, str]  # medium-group IRI -> label, of a medium subset
+    population: str
+    queries: dict[str, str]  # query name -> text
+    source: dict[str, str]  # the store build the dataset came from
+    artworks: int
+    splits: dict[str, int]
+    labels: list[LabelEntry]
+    image_filter: ImageFilter | None = None
+    format: int = FORMAT_VERSION
+
+    @classmethod
+    def from_dict(cls, data: dict, folder: Path) -> DatasetManifest:
+        if data.get("format") != FORMAT_VERSION:
+            raise DatasetError(f"{folder / cls.FILE} is a dataset of format {data.get('format')}, this version "
+                               f"reads format {FORMAT_VERSION}; build it again with 'heritage-kg dataset build "
+                               f"--name {data.get('name', folder.name)}'")
+        image_filter = data["image_filter"]
+        return cls(**{**data, "labels": [LabelEntry(**entry) for entry in data["labels"]],
+                      "image_filter": ImageFilter(**{**image_filter, "rule": ImageRule(image_filter["rule"])})
+                      if image_filter else None})
+
+
 @dataclass
 class TrainingSet:
     """A built or opened dataset: its table (pyarrow), its manifest and where it lives."""
 
     folder: Path
     table: pa.Table
-    manifest: dict
+    manifest: DatasetManifest
 
     @property
     def name(self) -> str:
-        return self.manifest["name"]
+        return self.manifest.name
 
     @property
     def labels(self) -> list[str]:
         """The label IRIs, in the manifest's order (the column order of `label_matrix`)."""
-        return [entry["iri"] for entry in self.manifest["labels"]]
+        return [entry.iri for entry in self.manifest.labels]
 
     def split(self, name: str) -> pa.Table:
+        import pyarrow.compute as pc
+
         if name not in SPLITS:
             raise DatasetError(f"no split {name!r}; the splits are {', '.join(SPLITS)}")
-        mask = np.array(self.table.column("split").to_pylist()) == name
-        return self.table.filter(pa.array(mask))
+        return self.table.filter(pc.equal(self.table.column("split"), name))
 
     def label_matrix(self, split: str | None = None) -> np.ndarray:
         """Multi-hot labels, one row per artwork (of `split`, or all), one column per label."""
         table = self.table if split is None else self.split(split)
-        return _multi_hot(table.column("labels").to_pylist(), self.labels)
-
-    def to_pandas(self):
-        return self.table.to_pandas()
+        return multi_hot(table.column("labels").to_pylist(), self.labels)
 
 
 # --- opening
@@ -152,15 +237,16 @@ def dataset_folder(name: str) -> Path:
 
 def open_dataset(name_or_folder: str | os.PathLike) -> TrainingSet:
     """A dataset by name (under the datasets folder) or by its folder."""
+    import pyarrow.parquet as pq
+
     folder = Path(name_or_folder)
     if not (folder / "table.parquet").is_file():
         folder = dataset_folder(str(name_or_folder))
-    table_path, manifest_path = folder / "table.parquet", folder / "manifest.json"
-    if not table_path.is_file() or not manifest_path.is_file():
+    table_path = folder / "table.parquet"
+    if not table_path.is_file() or not (folder / DatasetManifest.FILE).is_file():
         raise DatasetError(f"no dataset {str(name_or_folder)!r} (looked for {folder}/table.parquet and "
-                           f"manifest.json); build one with 'heritage-kg dataset build --name NAME'")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    return TrainingSet(folder, pq.read_table(table_path), manifest)
+                           f"{DatasetManifest.FILE}); build one with 'heritage-kg dataset build --name NAME'")
+    return TrainingSet(folder, pq.read_table(table_path), DatasetManifest.load(folder))
 
 
 # --- building
@@ -178,19 +264,23 @@ class _Population:
     queries: dict[str, str] = field(default_factory=dict)
     media: dict[str, str] = field(default_factory=dict)  # medium-group IRI -> label
     broader_labels: dict[str, str] = field(default_factory=dict)  # tells apart labels named alike
+    image_filter: ImageFilter | None = None
 
 
-def build_dataset(store: GraphStore, spec: DatasetSpec, *, folder: Path | None = None) -> TrainingSet:
+def build_dataset(store: GraphStore, spec: DatasetSpec, *, folder: Path | None = None,
+                  images: ImageCache | None = None) -> TrainingSet:
     """Builds the dataset `spec` describes and writes its folder (by default under the datasets
-    folder, by name), replacing an older one of that name."""
-    population = _derive_population(store, spec)
+    folder, by name), replacing an older one of that name. `images` is the image cache a
+    visual-mode dataset (`spec.require_image`) looks in."""
+    population = _derive_population(store, spec, images)
     return _write(population, spec.media, folder or dataset_folder(spec.name), spec.name)
 
 
-def build_medium_subsets(store: GraphStore, spec: DatasetSpec, *, root: Path | None = None) -> list[TrainingSet]:
+def build_medium_subsets(store: GraphStore, spec: DatasetSpec, *, root: Path | None = None,
+                         images: ImageCache | None = None) -> list[TrainingSet]:
     """The all-media dataset NAME and one subset NAME-<slug> per medium group, from one
     selection and split; a group with no labelled artwork is left out."""
-    population = _derive_population(store, spec)
+    population = _derive_population(store, spec, images)
     root = root or get_settings().datasets_dir
     built = [_write(population, (), root / spec.name, spec.name)]
     for group in sorted(population.media):
@@ -201,7 +291,7 @@ def build_medium_subsets(store: GraphStore, spec: DatasetSpec, *, root: Path | N
     return built
 
 
-def _derive_population(store: GraphStore, spec: DatasetSpec) -> _Population:
+def _derive_population(store: GraphStore, spec: DatasetSpec, images: ImageCache | None) -> _Population:
     minter = Minter(get_settings().base_iri)
     queries: dict[str, str] = {}
 
@@ -224,6 +314,11 @@ def _derive_population(store: GraphStore, spec: DatasetSpec) -> _Population:
         for row in run(ANNOTATIONS_QUERY, {"task": URIRef(task)}):
             annotations.setdefault(str(row["artwork"]), set()).update(str(row["concepts"]).split())
 
+    collection = URIRef(minter.collection(spec.collection))
+    described = {str(r["artwork"]): r for r in run(ARTWORKS_QUERY, {"collection": collection})}
+    image_filter = None
+    if spec.require_image:
+        annotations, image_filter = _with_image(annotations, described, images)
     counts = Counter(concept for concepts in annotations.values() for concept in concepts)
     if spec.granularity == "level1":
         selected = [c for c in tasks if counts[c] > 0]
@@ -238,8 +333,6 @@ def _derive_population(store: GraphStore, spec: DatasetSpec) -> _Population:
                     key=lambda c: (order[c.task], c.level, c.label, c.iri))
 
     label_iris = [c.iri for c in labels]
-    collection = URIRef(minter.collection(spec.collection))
-    described = {str(r["artwork"]): r for r in run(ARTWORKS_QUERY, {"collection": collection})}
     rows = []
     for artwork in sorted(annotations):
         has = [iri for iri in label_iris if iri in annotations[artwork]]
@@ -263,7 +356,23 @@ def _derive_population(store: GraphStore, spec: DatasetSpec) -> _Population:
 
     source = _source_build(run(BUILDS_QUERY), spec.collection, minter)
     broader_labels = {c.broader: categories[c.broader].label for c in labels if c.broader in categories}
-    return _Population(spec, tasks, labels, rows, source, queries, media, broader_labels)
+    return _Population(spec, tasks, labels, rows, source, queries, media, broader_labels, image_filter)
+
+
+def _with_image(annotations: dict[str, set[str]], described: dict[str, dict],
+                images: ImageCache | None) -> tuple[dict[str, set[str]], ImageFilter]:
+    """The annotated artworks that have an image: a decoded one in `images` once images have
+    been fetched there (any of these artworks' images is), else a thumbnail URL."""
+    urls = {artwork: _text(described.get(artwork, {}).get("thumbnail")) for artwork in annotations}
+    fetched = images is not None and images.folder.is_dir() and any(images.folder.iterdir())
+    found = {artwork: images.find(url) for artwork, url in urls.items() if url} if fetched else {}
+    if any(found.values()):
+        rule, kept = ImageRule.DECODED, {artwork for artwork, path in found.items() if path is not None}
+    else:
+        rule, kept = ImageRule.THUMBNAIL_URL, {artwork for artwork, url in urls.items() if url}
+    image_filter = ImageFilter(rule, str(images.folder) if rule is ImageRule.DECODED else None,
+                               kept=len(kept), left_out=len(annotations) - len(kept))
+    return {artwork: concepts for artwork, concepts in annotations.items() if artwork in kept}, image_filter
 
 
 def select_categories(candidates: list[Category], counts: Counter, min_examples: int) -> list[str]:
@@ -287,7 +396,10 @@ def stratified_split(label_sets: list[list[str]], labels: list[str], seed: int) 
     split or equal k folds; one three-way pass with shares (0.8, 0.1, 0.1) keeps label shares
     closest, so its IterativeStratification is called directly, seeded and shuffled exactly as
     MultilabelStratifiedShuffleSplit does."""
-    y = _multi_hot(label_sets, labels).astype(bool)  # the algorithm indexes with boolean rows
+    import numpy as np
+    from iterstrat.ml_stratifiers import IterativeStratification
+
+    y = multi_hot(label_sets, labels).astype(bool)  # the algorithm indexes with boolean rows
     rng = np.random.RandomState(seed)
     order = np.arange(len(label_sets))
     rng.shuffle(order)
@@ -298,13 +410,15 @@ def stratified_split(label_sets: list[list[str]], labels: list[str], seed: int) 
 
 
 def _write(population: _Population, media: tuple[str, ...], folder: Path, name: str) -> TrainingSet:
+    import pyarrow as pa
+
     spec = population.spec
     minter = Minter(get_settings().base_iri)
     groups = _resolve_media(media, population.media, minter)
     rows = [r for r in population.rows if not groups or groups & set(r["medium_groups"])]
     if not rows:
         raise DatasetError(f"no labelled artwork is in the medium group(s) {', '.join(media)}")
-    table = pa.Table.from_pylist(rows, schema=TABLE_SCHEMA)
+    table = pa.Table.from_pylist(rows, schema=table_schema())
 
     split_sizes = Counter(r["split"] for r in rows)
     per_split = {split: Counter() for split in SPLITS}
@@ -313,43 +427,47 @@ def _write(population: _Population, media: tuple[str, ...], folder: Path, name: 
     label_entries = []
     for category in population.labels:
         split_counts = {split: per_split[split][category.iri] for split in SPLITS}
-        label_entries.append({
-            "iri": category.iri, "prefLabel": category.label, "task": category.task,
-            "taskLabel": population.tasks[category.task], "level": category.level,
-            "broader": category.broader, "broaderLabel": population.broader_labels.get(category.broader),
-            "counts": {**split_counts, "total": sum(split_counts.values())},
-        })
+        label_entries.append(LabelEntry(
+            iri=category.iri, pref_label=category.label, task=category.task,
+            task_label=population.tasks[category.task], level=category.level, broader=category.broader,
+            broader_label=population.broader_labels.get(category.broader),
+            counts={**split_counts, "total": sum(split_counts.values())}))
 
     parameters = {**spec.parameters(), "media": sorted(groups)}
-    version_key = json.dumps({"format": FORMAT_VERSION, "parameters": parameters,
-                              "source": population.source}, sort_keys=True)
-    manifest = {
-        "name": name,
-        "version": hashlib.sha256(version_key.encode()).hexdigest()[:16],
-        "format": FORMAT_VERSION,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "parameters": parameters,
-        "tasks": [{"iri": iri, "prefLabel": label} for iri, label in population.tasks.items()],
-        "media": {g: population.media[g] for g in sorted(groups)},
-        "population": ("the all-media dataset's selection and split, restricted to these medium groups"
-                       if groups else "every artwork with a selected label"),
-        "queries": population.queries,
-        "source": population.source,
-        "artworks": len(rows),
-        "splits": {split: split_sizes[split] for split in SPLITS},
-        "labels": label_entries,
-    }
+    image_filter = population.image_filter  # fetching more images changes a visual dataset
+    version_key = json.dumps({"format": FORMAT_VERSION, "parameters": parameters, "source": population.source,
+                              "images": [image_filter.rule, image_filter.kept] if image_filter else None},
+                             sort_keys=True)
+    manifest = DatasetManifest(
+        name=name,
+        version=hashlib.sha256(version_key.encode()).hexdigest()[:16],
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        parameters=parameters,
+        tasks=dict(population.tasks),
+        media={g: population.media[g] for g in sorted(groups)},
+        population=("the all-media dataset's selection and split, restricted to these medium groups"
+                    if groups else "every artwork with a selected label")
+        + (f", among the artworks with {population.image_filter.rule}" if population.image_filter else ""),
+        queries=population.queries,
+        source=population.source,
+        artworks=len(rows),
+        splits={split: split_sizes[split] for split in SPLITS},
+        labels=label_entries,
+        image_filter=population.image_filter,
+    )
     _replace_folder(folder, table, manifest)
     return TrainingSet(folder, table, manifest)
 
 
-def _replace_folder(folder: Path, table: pa.Table, manifest: dict) -> None:
+def _replace_folder(folder: Path, table: pa.Table, manifest: DatasetManifest) -> None:
     """Writes beside the target and swaps it in, so readers never see half a dataset."""
+    import pyarrow.parquet as pq
+
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         pq.write_table(table, staging / "table.parquet")
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        manifest.save(staging)
         old = None
         if folder.exists():
             old = folder.parent / f".{folder.name}.old-{os.getpid()}"
@@ -413,14 +531,16 @@ def _iri_list(term) -> list[str]:
     return sorted(str(term).split()) if term is not None else []
 
 
-def _multi_hot(label_sets: list[list[str]], labels: list[str]) -> np.ndarray:
-    column = {iri: j for j, iri in enumerate(labels)}
-    matrix = np.zeros((len(label_sets), len(labels)), dtype=np.int8)
-    for i, label_set in enumerate(label_sets):
-        for iri in label_set:
-            matrix[i, column[iri]] = 1
-    return matrix
+def multi_hot(label_sets: list[list[str]], labels: list[str]) -> np.ndarray:
+    """One row per label set, one int8 column per label (in the order of `labels`)."""
+    import numpy as np
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    if not label_sets:
+        return np.zeros((0, len(labels)), dtype=np.int8)
+    return MultiLabelBinarizer(classes=labels).fit_transform(label_sets).astype(np.int8)
 
 
-__all__ = ["DEFAULT_TASKS", "GRANULARITIES", "SPLITS", "Category", "DatasetSpec", "TrainingSet",
-           "build_dataset", "build_medium_subsets", "open_dataset", "select_categories", "stratified_split"]
+__all__ = ["DEFAULT_TASKS", "GRANULARITIES", "SPLITS", "Category", "DatasetManifest", "DatasetSpec", "ImageFilter",
+           "ImageRule", "LabelEntry", "TrainingSet", "build_dataset", "build_medium_subsets", "multi_hot",
+           "open_dataset", "select_categories", "stratified_split", "table_schema"]

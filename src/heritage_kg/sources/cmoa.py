@@ -49,7 +49,7 @@ def _artwork(record: dict, accession: str, extract: CollectionExtract) -> Artwor
         artist_id = _guid(creator.get("artist_id")) if isinstance(creator, dict) else None
         if artist_id is None:
             continue
-        contributions.append(Contribution(artist_id, text(creator.get("role")), position + 1))
+        contributions.append(Contribution(artist_id, position + 1, text(creator.get("role")), position + 1))
         if artist_id not in extract.artists:
             birth, death = text(creator.get("birth_place")), text(creator.get("death_place"))
             extract.artists[artist_id] = Artist(

@@ -1,7 +1,11 @@
 """Reader for the Tate collection (github.com/tategallery/collection): artworks, artists and
-the subject taxonomy of `processed/subjects/`."""
+the subject taxonomy, as the artwork records give it (`processed/subjects/` adds the concepts no
+record uses)."""
 
 from __future__ import annotations
+
+import re
+from collections import defaultdict
 
 from heritage_kg.config import get_settings
 from heritage_kg.sources import READERS
@@ -13,10 +17,13 @@ from heritage_kg.sources.records import (
     CatalogueGroup,
     CollectionExtract,
     Contribution,
+    DuplicateContributor,
     Movement,
     Place,
     SkippedRecord,
     SubjectConcept,
+    SubjectConflict,
+    UnparsedDimensions,
 )
 
 TAXONOMY_FILES = {0: "processed/subjects/level0list.json", 1: "processed/subjects/level1list.json",
@@ -26,9 +33,10 @@ TAXONOMY_FILES = {0: "processed/subjects/level0list.json", 1: "processed/subject
 def read_tate(source: str, *, progress=None) -> CollectionExtract:
     archive = open_source(source, "artworks", get_settings().cache_dir, progress=progress)
     extract = CollectionExtract("tate", source, archive.checksum())
-    _read_taxonomy(archive, extract)
+    listed = _read_taxonomy_files(archive, extract)
     _read_artists(archive, extract, progress)
     _read_artworks(archive, extract, progress)
+    _add_listed_concepts(extract, listed)
     return extract
 
 
@@ -46,7 +54,9 @@ def _id(value) -> str | None:
     return None
 
 
-def _read_taxonomy(archive: CollectionArchive, extract: CollectionExtract) -> None:
+def _read_taxonomy_files(archive: CollectionArchive, extract: CollectionExtract) -> dict[str, tuple[SubjectConcept, str]]:
+    """The concepts of `processed/subjects/level*list.json`, each with the file that lists it."""
+    listed: dict[str, tuple[SubjectConcept, str]] = {}
     for level, path in TAXONOMY_FILES.items():
         if not archive.exists(path):
             continue
@@ -57,7 +67,22 @@ def _read_taxonomy(archive: CollectionArchive, extract: CollectionExtract) -> No
                 extract.skipped.append(SkippedRecord(path, f"subject entry without id or name: {entry!r:.80}"))
                 continue
             parent = _id(entry.get("parent1")) if level == 2 else _id(entry.get("parent0"))
-            extract.concepts[concept_id] = SubjectConcept(concept_id, name, level, parent if level else None)
+            listed.setdefault(concept_id, (SubjectConcept(concept_id, name, level, parent if level else None), path))
+    return listed
+
+
+def _add_listed_concepts(extract: CollectionExtract, listed: dict[str, tuple[SubjectConcept, str]]) -> None:
+    """The artwork records' subject trees agree with one another, while the list files move some
+    concepts elsewhere (2014 snapshot: 26 level-2 concepts, most into objects › miscellaneous).
+    An artwork's subjects are the ones its own record gives, so the records win; the list files
+    only add the concepts no record uses, and each disagreement is reported."""
+    for concept_id, (concept, path) in listed.items():
+        used = extract.concepts.get(concept_id)
+        if used is None:
+            extract.concepts[concept_id] = concept
+        elif (used.parent_id, used.level) != (concept.parent_id, concept.level):
+            extract.subject_conflicts.append(
+                SubjectConflict(concept_id, used.name, used.parent_id, concept.parent_id, path))
 
 
 def _place(event) -> Place | None:
@@ -105,7 +130,8 @@ def _read_artists(archive: CollectionArchive, extract: CollectionExtract, progre
 
 def _subject_leaves(tree, extract: CollectionExtract) -> list[str]:
     """The most specific concepts of an artwork's subject tree (root "subject" -> level 0 ->
-    level 1 -> level 2); concepts met here but missing from the taxonomy files are added."""
+    level 1 -> level 2); each concept is taken into the taxonomy, under its parent here, the
+    first time a record uses it."""
     leaves: list[str] = []
 
     def walk(node, level: int, parent: str | None) -> None:
@@ -137,25 +163,8 @@ def _read_artworks(archive: CollectionArchive, extract: CollectionExtract, progr
 def _artwork(record: dict, acno: str, extract: CollectionExtract) -> Artwork:
     date_range = record.get("dateRange") if isinstance(record.get("dateRange"), dict) else {}
     group = record.get("catalogueGroup") if isinstance(record.get("catalogueGroup"), dict) else {}
-    units = text(record.get("units"))
-    scale = {"mm": 1.0, "cm": 10.0, "m": 1000.0}.get(units or "mm")
-
-    def size(key):
-        value = number(record.get(key))
-        return value * scale if value is not None and scale else None
-
-    contributions = []
-    for position, contributor in enumerate(record.get("contributors") or []):
-        artist_id = _id(contributor.get("id")) if isinstance(contributor, dict) else None
-        if artist_id is None:
-            continue
-        contributions.append(Contribution(artist_id, text(contributor.get("role")),
-                                          contributor.get("displayOrder") or position + 1))
-        if artist_id not in extract.artists:  # an artist with no artist file: keep what the artwork says
-            extract.artists[artist_id] = Artist(
-                id=artist_id, name=text(contributor.get("fc")), sort_name=text(contributor.get("mda")),
-                gender=text(contributor.get("gender")), birth_year=year(contributor.get("birthYear")),
-                date_text=text(contributor.get("date")))
+    dimensions = text(record.get("dimensions"))
+    height, width, depth = _size(record, dimensions, acno, extract)
     return Artwork(
         id=acno,
         record_id=_id(record.get("id")),
@@ -165,17 +174,104 @@ def _artwork(record: dict, acno: str, extract: CollectionExtract) -> Artwork:
         end_year=year(date_range.get("endYear")),
         medium=text(record.get("medium")),
         classification=text(record.get("classification")),
-        dimensions=text(record.get("dimensions")),
-        width_mm=size("width"),
-        height_mm=size("height"),
-        depth_mm=size("depth"),
+        dimensions=dimensions,
+        width_mm=width,
+        height_mm=height,
+        depth_mm=depth,
         credit_line=text(record.get("creditLine")),
         acquisition_year=year(record.get("acquisitionYear")),
         thumbnail_url=text(record.get("thumbnailUrl")),
         page_url=text(record.get("url")),
         catalogue_group=CatalogueGroup(_id(group["id"]), text(group.get("shortTitle")))
         if _id(group.get("id")) else None,
-        contributions=contributions,
+        contributions=_contributions(record.get("contributors"), acno, extract),
         subject_ids=_subject_leaves(record.get("subjects"), extract),
         movements=_movements(record.get("movements")),
     )
+
+
+def _contributions(contributors, acno: str, extract: CollectionExtract) -> list[Contribution]:
+    """One contribution per entry of the record's list, named by its place in the list: two
+    entries may share a displayOrder (N03970 lists Thomas Bewick twice, both at 2)."""
+    contributions = []
+    for position, contributor in enumerate(contributors or [], start=1):
+        artist_id = _id(contributor.get("id")) if isinstance(contributor, dict) else None
+        if artist_id is None:
+            continue
+        order = contributor.get("displayOrder")
+        contributions.append(Contribution(artist_id, position, text(contributor.get("role")),
+                                          order if isinstance(order, int) and not isinstance(order, bool)
+                                          else position))
+        if artist_id not in extract.artists:  # an artist with no artist file: keep what the artwork says
+            extract.artists[artist_id] = Artist(
+                id=artist_id, name=text(contributor.get("fc")), sort_name=text(contributor.get("mda")),
+                gender=text(contributor.get("gender")), birth_year=year(contributor.get("birthYear")),
+                date_text=text(contributor.get("date")))
+    listed = defaultdict(list)
+    for contribution in contributions:
+        listed[contribution.artist_id, contribution.role].append(contribution.position)
+    extract.duplicate_contributors.extend(
+        DuplicateContributor(acno, artist_id, role, tuple(positions))
+        for (artist_id, role), positions in listed.items() if len(positions) > 1)
+    return contributions
+
+
+# --- sizes
+
+# Tate writes sizes one per line as "label: height x width [x depth] unit": "support: 762 x 1118
+# mm", "frame: 1105 x 1458 x 145 mm", "image (each): 1220 x 1830 mm", "Support:  ea.316 x 473 mm",
+# "support: 152 mm x 190 mm". Its `width`, `height` and `depth` fields are the first line's
+# numbers in the order written, so `width` holds the height and `height` the width.
+_SIZE = re.compile(
+    r"^(?:(?P<label>[^:]*):)?\s*(?:each|ea\.)?\s*"
+    r"(?P<first>\d+(?:\.\d+)?)\s*(?:mm|cm|m)?\s*x\s*(?P<second>\d+(?:\.\d+)?)"
+    r"(?:\s*(?:mm|cm|m)?\s*x\s*(?P<third>\d+(?:\.\d+)?))?\s*(?P<unit>mm|cm|m)?\b", re.IGNORECASE)
+_DIAMETER = re.compile(r"^(?P<label>[^:]*diameter[^:]*):\s*(?P<first>\d+(?:\.\d+)?)\s*(?P<unit>mm|cm|m)?\b",
+                       re.IGNORECASE)
+_DURATION_OR_WEIGHT = re.compile(r"\d\s*(?:min|sec|hours?|kg)\b", re.IGNORECASE)
+_TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0}
+
+
+def _size(record: dict, dimensions: str | None, acno: str,
+          extract: CollectionExtract) -> tuple[float | None, float | None, float | None]:
+    """Height, width and depth in millimetres: the support's size where the dimensions text gives
+    one (a line labelled support, else the first size given), else the record's fields with
+    their order corrected. A text with a size that reads as neither is reported."""
+    record_unit = (text(record.get("units")) or "mm").lower()
+    sized = [size for line in (dimensions or "").splitlines() if (size := _size_line(line, record_unit))]
+    if sized:
+        support = next((size for label, *size in sized if label.lower().startswith("support")), None)
+        return tuple(support or sized[0][1:])
+    scale = _TO_MM.get(record_unit)
+
+    def field(key):
+        value = number(record.get(key))
+        return value * scale if value is not None and scale else None
+
+    height, width, depth = field("width"), field("height"), field("depth")
+    if dimensions and height is None and width is None and re.search(r"\d", dimensions) \
+            and not _DURATION_OR_WEIGHT.search(dimensions):
+        extract.unparsed_dimensions.append(UnparsedDimensions(acno, dimensions))
+    return height, width, depth
+
+
+def _size_line(line: str, record_unit: str) -> tuple[str, float, float, float | None] | None:
+    """(label, height, width, depth) in millimetres from one line of a dimensions text. A line
+    without a unit is in the record's units (Tate's are all millimetres); a diameter alone is
+    the height and width of a round work."""
+    line = line.strip()
+    match = _SIZE.match(line)
+    if match:
+        values = (match["first"], match["second"], match["third"])
+    else:
+        match = _DIAMETER.match(line)
+        if not match:
+            return None
+        values = (match["first"], match["first"], None)
+    scale = _TO_MM.get((match["unit"] or record_unit).lower())
+    if scale is None:
+        return None
+    height, width, depth = (float(v) * scale if v is not None else None for v in values)
+    if not height or not width:
+        return None
+    return (match["label"] or "").strip(), height, width, depth

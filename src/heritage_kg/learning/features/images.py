@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from heritage_kg.errors import FeatureError
-from heritage_kg.learning.features.store import EmbeddingCache, FeatureTable
+from heritage_kg.learning.features.store import EmbeddingCache, FeatureKind, FeatureMeta, FeatureTable
 from heritage_kg.learning.images import ImageCache
 
 SIZE = 224
@@ -145,9 +145,6 @@ class ImageEncoder:
                 cache.close()
         return out
 
-    def fit_transform(self, paths: Sequence[Path], *, progress=None) -> np.ndarray:
-        return self.fit(paths).transform(paths, progress=progress)
-
     def _load(self):
         import torch
         from torchvision.models import resnet50
@@ -209,10 +206,10 @@ def embed_images(artworks: Sequence[str], image_urls: Sequence[str | None], *, d
     files = list(dict.fromkeys(path for _, path in found))  # artworks sharing an image share its vector
     by_file = dict(zip(files, encoder.transform(files, progress=progress)))
     vectors = np.stack([by_file[path] for _, path in found])
-    meta = {"kind": "images", "dataset": dataset, "model": encoder.model_id_,
-            "weights": str(encoder.weights_.file) if encoder.weights_.file else "none (random, seeded)",
-            "dim": int(vectors.shape[1]), "recipe": RECIPE, "image_cache": str(images.folder),
-            "artworks": len(found), "without_image": len(artworks) - len(found)}
+    meta = FeatureMeta(FeatureKind.IMAGES, dataset, encoder.model_id_, int(vectors.shape[1]), {
+        "weights": str(encoder.weights_.file) if encoder.weights_.file else "none (random, seeded)",
+        "recipe": RECIPE, "image_cache": str(images.folder),
+        "artworks": len(found), "without_image": len(artworks) - len(found)})
     table = FeatureTable([iri for iri, _ in found], vectors, meta)
     folder = table.save(features_dir / "images" / dataset / encoder.model_id_)
     return ImageFeatures(table, folder, len(artworks) - len(found), encoder.images_encoded_)

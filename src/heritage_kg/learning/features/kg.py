@@ -19,7 +19,7 @@ from heritage_kg.graph.namespaces import HK
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.store import GraphStore
 from heritage_kg.learning.datasets import TrainingSet, open_dataset
-from heritage_kg.learning.features.store import FeatureTable
+from heritage_kg.learning.features.store import FeatureKind, FeatureMeta, FeatureTable
 
 TRAINING_TRIPLES_QUERY = "kg_training_triples"
 SUBJECT = HK + "subject"
@@ -172,11 +172,9 @@ class KGEmbedding:
 
     def to_feature_table(self, triples: TrainingTriples, **meta) -> FeatureTable:
         """Every entity's vector, keyed by its IRI, with what produced it."""
-        return FeatureTable(self.entities_, self.entity_vectors_, {
-            "kind": "kg",
+        return FeatureTable(self.entities_, self.entity_vectors_, FeatureMeta(
+            FeatureKind.KG, triples.dataset, self.model_name_, self.dim, {
             "source": "pykeen",
-            "model": self.model_name_,
-            "dim": self.dim,
             "stored_dim": int(self.entity_vectors_.shape[1]),
             "vector_layout": ("complex entity embedding: real parts then imaginary parts, concatenated"
                               if self.complex_ else "real entity embedding"),
@@ -193,7 +191,6 @@ class KGEmbedding:
             "triples": {"exported": len(triples), **self.split_sizes_},
             "entities": len(self.entities_),
             "relations": triples.relation_counts(),
-            "dataset": triples.dataset,
             "exclusion": triples.exclusion,
             "subject_triples_kept": triples.subject_triples_kept,
             "subject_triples_dropped": triples.subject_triples_dropped,
@@ -204,7 +201,7 @@ class KGEmbedding:
             "final_loss": self.final_loss_,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             **meta,
-        })
+        }))
 
 
 @dataclass

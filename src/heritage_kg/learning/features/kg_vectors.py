@@ -17,7 +17,7 @@ from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.store import GraphStore
 from heritage_kg.learning.datasets import open_dataset
 from heritage_kg.learning.features.kg import dataset_artworks, kg_features_folder
-from heritage_kg.learning.features.store import FeatureTable
+from heritage_kg.learning.features.store import FeatureKind, FeatureMeta, FeatureTable
 
 SAME_AS_QUERY = "kg_artist_same_as"
 LINKING_HINT = "create links with 'heritage-kg link-artists'"
@@ -144,12 +144,10 @@ def artist_vectors_from_file(store: GraphStore, dataset: str, path: Path, *,
         artworks=len(artworks.artists),
         artworks_covered=sum(1 for listed in artworks.artists.values() if covered_artists & listed),
         several_vectors=several, malformed=read.malformed)
-    features = FeatureTable(keys, np.array(rows, dtype=np.float32).reshape(len(rows), read.dim), {
-        "kind": "kg",
+    features = FeatureTable(keys, np.array(rows, dtype=np.float32).reshape(len(rows), read.dim), FeatureMeta(
+        FeatureKind.KG, training_set.name, f"vectors of {path.name}", read.dim, {
         "source": "word2vec text file",
         "file": str(path),
-        "dim": read.dim,
-        "dataset": training_set.name,
         "keys": "artist IRIs of the dataset; vectors found under the URIs their owl:sameAs links reach "
                 f"(query {SAME_AS_QUERY}); artists without a vector are absent (masked)",
         "artists": coverage.artists, "linked": coverage.linked, "covered": coverage.covered,
@@ -158,7 +156,7 @@ def artist_vectors_from_file(store: GraphStore, dataset: str, path: Path, *,
         "file_vectors_declared": read.declared_count, "file_lines_read": read.lines,
         "malformed_lines": len(read.malformed),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    })
+    }))
     folder = folder or kg_features_folder(training_set.name, f"vectors-{path.name.split('.')[0]}")
     features.save(folder)
     return features, folder, coverage

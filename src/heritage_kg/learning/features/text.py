@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from heritage_kg.errors import FeatureError
-from heritage_kg.learning.features.store import EmbeddingCache, FeatureTable
+from heritage_kg.learning.features.store import EmbeddingCache, FeatureKind, FeatureMeta, FeatureTable
 
 LAST_LAYERS = 4
 RECIPE = (f"per token, the sum of the hidden states of the last {LAST_LAYERS} layers; the title vector is "
@@ -145,9 +145,6 @@ class TitleEncoder:
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack([by_title[title] for title in titles]).astype(np.float32)
 
-    def fit_transform(self, titles: Sequence[str], *, progress=None) -> np.ndarray:
-        return self.fit(titles).transform(titles, progress=progress)
-
     def _load(self):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local directory never needs the network
         import torch
@@ -206,10 +203,10 @@ def embed_titles(artworks: Sequence[str], titles: Sequence[str | None], *, datas
     title_encoder = TitleEncoder(encoder=encoder, batch_size=batch_size,
                                  cache_path=features_dir / "text" / "cache.sqlite").fit()
     vectors = title_encoder.transform([title for _, title in keep], progress=progress)
-    meta = {"kind": "text", "dataset": dataset, "field": "title", "model": title_encoder.model_id_,
-            "model_dir": str(title_encoder.location_.directory), "dim": int(vectors.shape[1]),
-            "recipe": RECIPE, "max_length": title_encoder.max_length,
-            "artworks": len(keep), "without_title": len(artworks) - len(keep)}
+    meta = FeatureMeta(FeatureKind.TEXT, dataset, title_encoder.model_id_, int(vectors.shape[1]), {
+        "field": "title", "model_dir": str(title_encoder.location_.directory),
+        "recipe": RECIPE, "max_length": title_encoder.max_length,
+        "artworks": len(keep), "without_title": len(artworks) - len(keep)})
     table = FeatureTable([iri for iri, _ in keep], vectors, meta)
     folder = table.save(features_dir / "text" / dataset / title_encoder.model_id_)
     return TitleFeatures(table, folder, len(artworks) - len(keep), title_encoder.titles_encoded_)
