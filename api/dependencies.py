@@ -14,7 +14,10 @@ from heritage_kg.config import Settings, get_settings
 from heritage_kg.graph.store import GraphStore, open_store
 
 
-def settings(request: Request) -> Settings:
+# The dependencies are coroutines, though they do no I/O: FastAPI would run plain functions in
+# its thread pool, a hand-off per dependency on every request.
+
+async def settings(request: Request) -> Settings:
     """The settings the application was created with (create_app(settings)), else the environment's."""
     return getattr(request.app.state, "settings", None) or get_settings()
 
@@ -28,7 +31,7 @@ def _store(location: str) -> GraphStore:
     return open_store(location, read_only=True)
 
 
-def get_store(config: SettingsDep) -> GraphStore:
+async def get_store(config: SettingsDep) -> GraphStore:
     return _store(config.store)
 
 
@@ -43,11 +46,11 @@ def apply_update(location: str, update: str) -> None:
     _store(location).close()
 
 
-def query_workers(request: Request) -> QueryWorkers:
+async def query_workers(request: Request) -> QueryWorkers:
     return request.app.state.query_workers
 
 
-def result_cache(request: Request) -> ResultCache:
+async def result_cache(request: Request) -> ResultCache:
     return request.app.state.result_cache
 
 

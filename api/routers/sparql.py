@@ -17,7 +17,7 @@ from api.dependencies import CacheDep, SettingsDep, StoreDep, WorkersDep, apply_
 from api.query_workers import QueryRequest
 from heritage_kg.config import Settings
 from heritage_kg.errors import NotAcceptableError, QueryError, QueryTimeoutError, RemoteServiceError, StoreError
-from heritage_kg.graph.remote_services import check_endpoints
+from heritage_kg.graph.remote_services import check_endpoints, may_call_endpoints
 from heritage_kg.graph.results import RESULT_FORMATS, FORMAT_NAMES, acceptable_media_types, format_media_types
 from heritage_kg.graph.updates import check_curator_update
 
@@ -50,7 +50,8 @@ async def sparql_query(request: Request, config: SettingsDep, store: StoreDep, w
     query = QueryRequest(queries[0], tuple(_media_types(parameters, request.headers.get("accept"))),
                          tuple(parameters.get("default-graph-uri", [])), tuple(parameters.get("named-graph-uri", [])),
                          config.sparql_max_rows)
-    endpoints = check_endpoints(query.sparql, config.sparql_service_allow)
+    endpoints = (await run_in_threadpool(check_endpoints, query.sparql, config.sparql_service_allow)
+                 if may_call_endpoints(query.sparql) else ())
     # An answer is filed under the data version it was read from; one that calls other
     # endpoints depends on their data too, and is not kept.
     version = store.data_version() if cache.max_bytes and not endpoints else None
@@ -66,7 +67,7 @@ async def sparql_query(request: Request, config: SettingsDep, store: StoreDep, w
     return Response(answer.body, media_type=answer.media_type, headers=headers)
 
 
-async def _answer(workers, query: QueryRequest, endpoints: list[str]):
+async def _answer(workers, query: QueryRequest, endpoints: tuple[str, ...]):
     try:
         return await workers.answer(query)
     except (NotAcceptableError, QueryTimeoutError):

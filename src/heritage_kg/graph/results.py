@@ -226,8 +226,9 @@ def _mark_truncated(body: bytes, media_type: str, rows: int) -> bytes:
 
 
 # Comments, strings and IRIs blanked (same length, so positions hold) before looking for keywords,
-# so that a keyword inside them is not mistaken for one of the query's.
-_NOT_KEYWORDS = re.compile(r'#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+# so that a keyword inside them is not mistaken for one of the query's. A backslash escape outside
+# them belongs to a prefixed name (`ex:a\#b`): its `#` starts no comment.
+_NOT_KEYWORDS = re.compile(r'\\.|#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
                            r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>')
 _FORM = re.compile(r"(?<![\w:?$])(SELECT|CONSTRUCT|DESCRIBE|ASK)\b", re.IGNORECASE)
 _FROM = re.compile(r"(?<![\w:?$])FROM\b", re.IGNORECASE)

@@ -180,15 +180,18 @@ class EmbeddedStore(GraphStore):
         return self.root / "update-seq"
 
     def data_version(self) -> str | None:
-        """The generation in use and the number of updates applied to the store (by any process)."""
-        generation = self.current_generation()
-        if generation is None:
+        """The generation in use and the number of updates applied to the store (by any process).
+        Read on every cached answer, so with two system calls, not a path resolution."""
+        try:
+            generation = os.path.basename(os.readlink(self._current_link))
+        except OSError:
             return None
         try:
-            updates = self._update_seq.read_text().strip() or "0"
+            with open(self._update_seq, "rb") as sequence:
+                updates = sequence.read().strip().decode() or "0"
         except FileNotFoundError:
             updates = "0"
-        return f"{generation.name}:{updates}"
+        return f"{generation}:{updates}"
 
     def _count_update(self) -> None:
         """Bumps the update sequence, atomically, once an update is applied."""
