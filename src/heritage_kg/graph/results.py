@@ -142,6 +142,8 @@ def answer_query(run_query: Callable[[str], object], sparql: str, media_types: S
     serializes the answer with pyoxigraph's own writers in the first of `media_types` that suits
     its kind; NotAcceptableError if none does. At most `max_rows` rows (or triples) are kept: a
     SELECT is wrapped in a LIMIT, so Oxigraph stops at the cap and no row passes through Python."""
+    if max_rows is not None and selects_at_most(sparql, max_rows):
+        max_rows = None  # its own LIMIT keeps it under the cap: nothing to count
     capped = capped_select(sparql, max_rows + 1) if max_rows is not None else None
     result = None
     if capped is not None:
@@ -257,6 +259,25 @@ def capped_select(sparql: str, limit: int) -> str | None:
     if projection is None:
         return None
     return f"{sparql[:form.start()]}SELECT {projection} WHERE {{\n{sparql[form.start():]}\n}} LIMIT {limit}"
+
+
+_LIMIT = re.compile(r"(?<![\w:?$])LIMIT\s+(\d+)|[{}]", re.IGNORECASE)
+
+
+def selects_at_most(sparql: str, rows: int) -> bool:
+    """Whether a SELECT query's own LIMIT (outside every group, so the query's, not a subquery's)
+    keeps its answer to `rows` rows or fewer."""
+    keywords = keywords_only(sparql)
+    form = _FORM.search(keywords)
+    if form is None or form.group(1).upper() != "SELECT":
+        return False
+    depth = 0
+    for token in _LIMIT.finditer(keywords, form.end()):
+        if token.group() in "{}":
+            depth += 1 if token.group() == "{" else -1
+        elif depth == 0:
+            return int(token.group(1)) <= rows
+    return False
 
 
 _PROJECTION_TOKEN = re.compile(r"\s+|[?$](\w+)|\(|\)|(?i:\bAS\b)|(?i:\b(?:DISTINCT|REDUCED)\b)|\*|\{|(?i:\bWHERE\b)|[^\s()?$]+")
