@@ -9,6 +9,7 @@ import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -246,38 +247,49 @@ def declares_dataset(sparql: str) -> bool:
     return bool(_FROM.search(keywords_only(sparql)))
 
 
+@dataclass(frozen=True)
+class _Select:
+    """What the cap needs to know of a SELECT query, read once per query text."""
+    start: int  # where the SELECT keyword starts (the prologue ends)
+    projection: str | None  # `?a ?b` or `*`; None where it cannot be wrapped (FROM, an unread projection)
+    own_limit: int | None  # its LIMIT outside every group (the query's, not a subquery's)
+
+
+@lru_cache(maxsize=1024)  # the workers see the same queries again and again
+def _read_select(sparql: str) -> _Select | None:
+    keywords = keywords_only(sparql)
+    form = _FORM.search(keywords)
+    if form is None or form.group(1).upper() != "SELECT":
+        return None
+    depth, own_limit = 0, None
+    for token in _LIMIT.finditer(keywords, form.end()):
+        if token.group() in "{}":
+            depth += 1 if token.group() == "{" else -1
+        elif depth == 0:
+            own_limit = int(token.group(1))
+    projection = None if _FROM.search(keywords) else _projected(keywords, form.end())
+    return _Select(form.start(), projection, own_limit)
+
+
 def capped_select(sparql: str, limit: int) -> str | None:
     """A SELECT query as the subquery of one that keeps its first `limit` rows, projecting the same
     variables in the same order; None for another form, for a SELECT with FROM (which a subquery
     cannot carry), or for a projection this reading does not follow. The prologue (BASE, PREFIX)
     stays in front."""
-    keywords = keywords_only(sparql)
-    form = _FORM.search(keywords)
-    if form is None or form.group(1).upper() != "SELECT" or _FROM.search(keywords):
+    select = _read_select(sparql)
+    if select is None or select.projection is None:
         return None
-    projection = _projected(keywords, form.end())
-    if projection is None:
-        return None
-    return f"{sparql[:form.start()]}SELECT {projection} WHERE {{\n{sparql[form.start():]}\n}} LIMIT {limit}"
+    return (f"{sparql[:select.start]}SELECT {select.projection} WHERE {{\n{sparql[select.start:]}\n}} "
+            f"LIMIT {limit}")
 
 
 _LIMIT = re.compile(r"(?<![\w:?$])LIMIT\s+(\d+)|[{}]", re.IGNORECASE)
 
 
 def selects_at_most(sparql: str, rows: int) -> bool:
-    """Whether a SELECT query's own LIMIT (outside every group, so the query's, not a subquery's)
-    keeps its answer to `rows` rows or fewer."""
-    keywords = keywords_only(sparql)
-    form = _FORM.search(keywords)
-    if form is None or form.group(1).upper() != "SELECT":
-        return False
-    depth = 0
-    for token in _LIMIT.finditer(keywords, form.end()):
-        if token.group() in "{}":
-            depth += 1 if token.group() == "{" else -1
-        elif depth == 0:
-            return int(token.group(1)) <= rows
-    return False
+    """Whether a SELECT query's own LIMIT keeps its answer to `rows` rows or fewer."""
+    select = _read_select(sparql)
+    return select is not None and select.own_limit is not None and select.own_limit <= rows
 
 
 _PROJECTION_TOKEN = re.compile(r"\s+|[?$](\w+)|\(|\)|(?i:\bAS\b)|(?i:\b(?:DISTINCT|REDUCED)\b)|\*|\{|(?i:\bWHERE\b)|[^\s()?$]+")
