@@ -32,7 +32,10 @@ def _answer_queries(location: str, connection: Connection) -> None:
             try:
                 answer = store.answer_query(request.sparql, request.media_types, default_graphs=request.default_graphs,
                                             named_graphs=request.named_graphs, max_rows=request.max_rows)
-                connection.send(("answer", answer))
+                # The body goes as raw bytes, not pickled: one copy, into the service's response.
+                connection.send(("answer", (answer.media_type, answer.truncated, answer.rows,
+                                            getattr(store, "view_version", None))))
+                connection.send_bytes(answer.body)
                 break
             except (StoreError, RuntimeError, OSError) as exc:
                 # A read-only view can lose files to a writer's compaction (an update, another
@@ -130,7 +133,11 @@ class QueryWorkers:
         finally:
             loop.remove_reader(descriptor)
         # The whole reply follows at once: the worker serialized it before sending.
-        return worker.connection.recv()
+        outcome, payload = worker.connection.recv()
+        if outcome == "answer":
+            media_type, truncated, rows, data_version = payload
+            return outcome, SerializedAnswer(worker.connection.recv_bytes(), media_type, truncated, rows, data_version)
+        return outcome, payload
 
     def close(self) -> None:
         if self._idle is None:

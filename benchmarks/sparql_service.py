@@ -1,9 +1,12 @@
-"""The SPARQL service under load: eight typical curator queries at 1, 8 and 32 concurrent clients,
-p50/p95 latency and queries per second, side by side for
-  in-process   pyoxigraph on the same store, no HTTP (the limit),
-  service      `heritage-kg serve` over HTTP (this project),
-  oxigraph     `oxigraph serve-read-only` on the same data (the peer).
-Prints a table and writes benchmarks/results/sparql_service.json.
+"""The SPARQL service against its peer, `oxigraph serve-read-only` over the same store, in one
+run, with keep-alive clients (one HTTP connection per client):
+  shapes   three query shapes (an aggregation, a one-row lookup, a SELECT of 20,000 rows) at 1, 8
+           and 32 clients, answered by the service with its result cache off (so every answer is
+           computed and serialized) and by oxigraph;
+  repeats  each shape asked again and again by one client: the service answers from its cache;
+  curator  a curators' mix at 8 clients in which most queries repeat (cache on);
+p50/p95, ratios service/oxigraph, and the cache's hit ratio from /status.
+Writes benchmarks/results/sparql_service.json.
 
     .venv/bin/python benchmarks/sparql_service.py --store /tmp/hk-real-store
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -23,18 +27,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import pyoxigraph as ox
 from rdflib import URIRef
 
 from heritage_kg.graph.queries import inline_bindings, load_query
 
-from _common import write_results
-JSON_RESULTS = "application/sparql-results+json"
+from _common import DEFAULT_TATE_SOURCE, tate_store, write_results
 
+JSON_RESULTS = "application/sparql-results+json"
+LOOKUP_ARTWORK = "https://w3id.org/heritage-kg/tate/artwork/N00530"
+CLIENTS = (1, 8, 32)
+# requests per client count: enough for a steady p50, few enough to finish in a few minutes
+REQUESTS = {"aggregation": {1: 9, 8: 24, 32: 64}, "lookup": {1: 60, 8: 160, 32: 320},
+            "20,000 rows": {1: 9, 8: 16, 32: 64}}
+REPEATS = 60
 # (what a curator asks, the named query, its parameters)
 CURATOR_QUERIES = [
-    ("lookup: one artwork", "artwork_summary",
-     {"artwork": URIRef("https://w3id.org/heritage-kg/tate/artwork/N00530")}),
     ("text filter: artist name", "artworks_by_artist_name", {"needle": "Hepworth"}),
     ("text filter: title", "titles_containing", {"needle": "storm"}),
     ("taxonomy walk: below 'nature'", "subject_taxonomy", {"top": "nature"}),
@@ -43,16 +50,18 @@ CURATOR_QUERIES = [
     ("aggregation: medium groups", "stats_media", {}),
     ("aggregation: artworks per decade", "service_artworks_per_decade", {}),
 ]
-CLIENTS = (1, 8, 32)
-ROUNDS = {1: 3, 8: 6, 32: 8}  # passes over the eight queries per client count, all clients together
+CURATOR_REQUESTS, CURATOR_CLIENTS, NEW_QUERY_SHARE = 240, 8, 0.1
 
 
-def curator_queries() -> list[tuple[str, str]]:
-    queries = []
-    for label, name, values in CURATOR_QUERIES:
-        query = load_query(name)
-        queries.append((label, inline_bindings(query.text, query.bindings(values)) if values else query.text))
-    return queries
+def named(name: str, values: dict | None = None) -> str:
+    query = load_query(name)
+    return inline_bindings(query.text, query.bindings(values)) if values else query.text
+
+
+def shapes() -> dict[str, str]:
+    return {"aggregation": named("service_types_by_count"),
+            "lookup": named("artwork_summary", {"artwork": URIRef(LOOKUP_ARTWORK)}),
+            "20,000 rows": named("service_artwork_titles")}
 
 
 def free_port() -> int:
@@ -61,7 +70,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+def wait_for(url: str, process: subprocess.Popen, seconds: float = 90) -> None:
     deadline = time.time() + seconds
     while time.time() < deadline:
         if process.poll() is not None:
@@ -74,112 +83,140 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
     raise SystemExit(f"no answer from {url}")
 
 
-# --- the three ways of asking
+class Endpoint:
+    """A SPARQL endpoint asked over HTTP, one keep-alive connection per client thread."""
 
-class InProcess:
-    name = "in-process"
-
-    def __init__(self, generation: Path):
-        self.store = ox.Store.read_only(str(generation))
-
-    def ask(self, sparql: str) -> int:
-        return len(self.store.query(sparql, use_default_graph_as_union=True).serialize(
-            format=ox.QueryResultsFormat.JSON))
-
-
-class OverHttp:
     def __init__(self, name: str, url: str, extra: dict[str, str]):
         self.name, self.url, self.extra = name, url, extra
         self.local = threading.local()
 
-    def ask(self, sparql: str) -> int:
+    def ask(self, sparql: str) -> float:
         if not hasattr(self.local, "client"):
-            self.local.client = httpx.Client(timeout=300)
+            self.local.client = httpx.Client(timeout=600)
+        started = time.perf_counter()
         response = self.local.client.post(self.url, data={"query": sparql, **self.extra},
                                           headers={"Accept": JSON_RESULTS})
         response.raise_for_status()
-        return len(response.content)
+        response.read()
+        return time.perf_counter() - started
 
 
-def run_level(target, queries, clients: int) -> dict:
-    jobs = [q for _ in range(ROUNDS[clients]) for q in queries]
-    latencies: dict[str, list[float]] = {label: [] for label, _ in queries}
-
-    def one(job):
-        label, sparql = job
-        started = time.perf_counter()
-        target.ask(sparql)
-        latencies[label].append(time.perf_counter() - started)
-
+def timed(endpoint: Endpoint, queries: list[str], clients: int) -> dict:
+    """Asks `queries` (in order, spread over `clients` threads); latency figures in ms."""
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(one, jobs))
+        latencies = sorted(pool.map(endpoint.ask, queries))
     wall = time.perf_counter() - started
-    every = sorted(t for ts in latencies.values() for t in ts)
-    return {"clients": clients, "requests": len(jobs), "qps": len(jobs) / wall,
-            "p50_ms": 1000 * statistics.median(every), "p95_ms": 1000 * every[max(0, int(0.95 * len(every)) - 1)],
-            "per_query_p50_ms": {label: 1000 * statistics.median(ts) for label, ts in latencies.items()}}
+    return {"clients": clients, "requests": len(queries), "qps": len(queries) / wall,
+            "p50_ms": 1000 * statistics.median(latencies),
+            "p95_ms": 1000 * latencies[max(0, int(0.95 * len(latencies)) - 1)]}
+
+
+def cache_status(base: str) -> dict:
+    return httpx.get(f"{base}/status").json()["result_cache"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", default=os.environ.get("HERITAGE_KG_STORE", "data/store"),
-                        help="an embedded store folder (opened read-only by all three)")
+    parser.add_argument("--store", default=os.environ.get("HERITAGE_KG_STORE"),
+                        help="an embedded Tate store folder (built there from --source if absent)")
+    parser.add_argument("--source", default=str(DEFAULT_TATE_SOURCE))
     parser.add_argument("--workers", type=int, default=0,
                         help="the service's query worker processes (HERITAGE_KG_SPARQL_WORKERS; 0: its default)")
     args = parser.parse_args()
-    store = Path(args.store)
-    generation = (store / "current").resolve()
-    if not generation.is_dir():
-        raise SystemExit(f"no store at {store}: build one with heritage-kg build-graph")
-    queries = curator_queries()
+    store, note = tate_store(args.store, args.source, "hk-bench-sparql-")
+    print(note)
+    generation = Path(store.location, "current").resolve()
     oxigraph = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or "oxigraph"
-    service_port, peer_port = free_port(), free_port()
+    heritage_kg = str(Path(sys.executable).with_name("heritage-kg"))
+    ports = {name: free_port() for name in ("computed", "cached", "oxigraph")}
     env = {**os.environ, "HERITAGE_KG_SPARQL_MAX_ROWS": "100000", "HERITAGE_KG_SPARQL_WORKERS": str(args.workers)}
-    service = subprocess.Popen([str(Path(sys.executable).with_name("heritage-kg")), "serve", "--store", str(store),
-                                "--port", str(service_port)], env=env, stdout=subprocess.DEVNULL)
-    peer = subprocess.Popen([oxigraph, "serve-read-only", "--location", str(generation),
-                             "--bind", f"127.0.0.1:{peer_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    processes = {
+        name: subprocess.Popen([heritage_kg, "serve", "--store", store.location, "--port", str(ports[name])],
+                               env={**env, "HERITAGE_KG_SPARQL_CACHE_BYTES": "0" if name == "computed" else
+                                    str(256 << 20)}, stdout=subprocess.DEVNULL)
+        for name in ("computed", "cached")}
+    processes["oxigraph"] = subprocess.Popen(
+        [oxigraph, "serve-read-only", "--location", str(generation), "--bind", f"127.0.0.1:{ports['oxigraph']}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(f"http://127.0.0.1:{service_port}/sparql", service)
-        wait_for(f"http://127.0.0.1:{peer_port}/query?query=ASK%7B%7D", peer)
-        targets = [InProcess(generation),
-                   OverHttp("service", f"http://127.0.0.1:{service_port}/sparql", {}),
-                   OverHttp("oxigraph", f"http://127.0.0.1:{peer_port}/query", {"union-default-graph": "true"})]
-        rows = {label: 0 for label, _ in queries}
-        for label, sparql in queries:  # warm every cache (each of the service's workers), count the rows
-            for target in targets:
-                for _ in range(2):
-                    target.ask(sparql)
-            rows[label] = len(targets[0].store.query(sparql, use_default_graph_as_union=True).serialize(
-                format=ox.QueryResultsFormat.CSV).decode().splitlines()) - 1
-        results = {t.name: [run_level(t, queries, c) for c in CLIENTS] for t in targets}
+        for name, process in processes.items():
+            wait_for(f"http://127.0.0.1:{ports[name]}/" + ("query?query=ASK%7B%7D" if name == "oxigraph" else "sparql"),
+                     process)
+        endpoints = {name: Endpoint(name, f"http://127.0.0.1:{ports[name]}/sparql", {}) for name in ("computed", "cached")}
+        endpoints["oxigraph"] = Endpoint("oxigraph", f"http://127.0.0.1:{ports['oxigraph']}/query",
+                                         {"union-default-graph": "true"})
+        results = run(endpoints, f"http://127.0.0.1:{ports['cached']}")
     finally:
-        for process in (service, peer):
+        for process in processes.values():
             process.terminate()
-            process.wait(timeout=20)
-    report(results, rows)
-    write_results("sparql_service", {"store": str(store), "rows": rows, "results": results})
+            process.wait(timeout=30)
+    report(results)
+    write_results("sparql_service", {"store": store.location, **results})
 
 
-def report(results: dict, rows: dict) -> None:
-    print(f"{'target':<11} {'clients':>7} {'requests':>8} {'p50 ms':>9} {'p95 ms':>9} {'q/s':>7}")
-    for name, levels in results.items():
+def run(endpoints: dict[str, Endpoint], cached_base: str) -> dict:
+    computed, cached, peer = endpoints["computed"], endpoints["cached"], endpoints["oxigraph"]
+    for sparql in shapes().values():  # warm the stores' caches and every worker of both services
+        for endpoint in (computed, cached, peer):
+            for _ in range(4):
+                endpoint.ask(sparql)
+    shape_results = {}
+    for label, sparql in shapes().items():
+        shape_results[label] = []
+        for clients in CLIENTS:
+            queries = [sparql] * REQUESTS[label][clients]
+            ours, theirs = timed(computed, queries, clients), timed(peer, queries, clients)
+            shape_results[label].append({"clients": clients, "service": ours, "oxigraph": theirs,
+                                         "p50_ratio": ours["p50_ms"] / theirs["p50_ms"]})
+    repeats = {}
+    for label, sparql in shapes().items():
+        ours, theirs = timed(cached, [sparql] * REPEATS, 1), timed(peer, [sparql] * REPEATS, 1)
+        repeats[label] = {"service_cached": ours, "oxigraph": theirs,
+                          "speedup_p50": theirs["p50_ms"] / ours["p50_ms"]}
+    curator = curator_mix(cached, peer, cached_base)
+    return {"shapes": shape_results, "repeats": repeats, "curator_mix": curator}
+
+
+def curator_mix(cached: Endpoint, peer: Endpoint, cached_base: str) -> dict:
+    """Most requests repeat one of the curators' queries; a tenth look up an artwork not asked before."""
+    rng = random.Random(7)
+    repeated = [named(name, values) for _, name, values in CURATOR_QUERIES] + list(shapes().values())[:2]
+    artworks = [f"https://w3id.org/heritage-kg/tate/artwork/N{n:05d}" for n in rng.sample(range(1000, 6000), 400)]
+    mix = [named("artwork_summary", {"artwork": URIRef(artworks.pop())}) if rng.random() < NEW_QUERY_SHARE
+           else rng.choice(repeated) for _ in range(CURATOR_REQUESTS)]
+    before = cache_status(cached_base)
+    ours = timed(cached, mix, CURATOR_CLIENTS)
+    after = cache_status(cached_base)
+    theirs = timed(peer, mix, CURATOR_CLIENTS)
+    hits, misses = after["hits"] - before["hits"], after["misses"] - before["misses"]
+    return {"service": ours, "oxigraph": theirs, "p50_ratio": ours["p50_ms"] / theirs["p50_ms"],
+            "qps_ratio": ours["qps"] / theirs["qps"], "cache_hit_ratio": hits / max(1, hits + misses),
+            "cache": after}
+
+
+def report(results: dict) -> None:
+    print("shapes (service with its cache off, every answer computed), p50 / p95 ms:")
+    print(f"{'shape':<13} {'clients':>7} {'service':>17} {'oxigraph':>17} {'ratio p50':>9}")
+    for label, levels in results["shapes"].items():
         for level in levels:
-            print(f"{name:<11} {level['clients']:>7} {level['requests']:>8} {level['p50_ms']:>9.1f} "
-                  f"{level['p95_ms']:>9.1f} {level['qps']:>7.2f}")
-    print("\nper query, 1 client, p50 ms (rows):")
-    print(f"{'query':<38} {'rows':>5} {'in-proc':>8} {'service':>8} {'oxigraph':>8} {'svc/in':>6}")
-    single = {name: levels[0]["per_query_p50_ms"] for name, levels in results.items()}
-    for label in single["in-process"]:
-        base, ours, peer = single["in-process"][label], single["service"][label], single["oxigraph"][label]
-        print(f"{label:<38} {rows[label]:>5} {base:>8.1f} {ours:>8.1f} {peer:>8.1f} {ours / base:>6.2f}")
-    small = [label for label in single["in-process"] if rows[label] <= 1000]
-    ratio = statistics.median(single["service"][q] / single["in-process"][q] for q in small)
-    eight = {name: levels[1]["qps"] for name, levels in results.items()}
-    print(f"\nmedian p50 overhead over in-process (results up to 1,000 rows): {ratio:.2f}x (target <= 1.3x)")
-    print(f"throughput at 8 clients: service {eight['service']:.2f} q/s, oxigraph {eight['oxigraph']:.2f} q/s "
-          f"(target: service >= oxigraph)")
+            ours, theirs = level["service"], level["oxigraph"]
+            print(f"{label:<13} {level['clients']:>7} {ours['p50_ms']:>8.1f} /{ours['p95_ms']:>7.1f} "
+                  f"{theirs['p50_ms']:>8.1f} /{theirs['p95_ms']:>7.1f} {level['p50_ratio']:>9.2f}")
+    worst = max(level["p50_ratio"] for levels in results["shapes"].values() for level in levels)
+    print(f"worst p50 ratio service/oxigraph: {worst:.2f} (goal <= 1.2)")
+    print("\nrepeats, 1 client (service answers from its cache), p50 ms:")
+    for label, repeat in results["repeats"].items():
+        print(f"{label:<13} service {repeat['service_cached']['p50_ms']:>7.2f}  oxigraph "
+              f"{repeat['oxigraph']['p50_ms']:>7.2f}  oxigraph/service {repeat['speedup_p50']:>6.1f}x (goal >= 20x)")
+    mix = results["curator_mix"]
+    print(f"\ncurator mix, {CURATOR_CLIENTS} clients, {CURATOR_REQUESTS} requests, "
+          f"{1 - NEW_QUERY_SHARE:.0%} repeats: service p50 {mix['service']['p50_ms']:.1f} ms "
+          f"p95 {mix['service']['p95_ms']:.1f} ms {mix['service']['qps']:.0f} q/s; oxigraph p50 "
+          f"{mix['oxigraph']['p50_ms']:.1f} ms p95 {mix['oxigraph']['p95_ms']:.1f} ms {mix['oxigraph']['qps']:.0f} q/s; "
+          f"ratio p50 {mix['p50_ratio']:.2f}, throughput {mix['qps_ratio']:.1f}x; "
+          f"cache hit ratio {mix['cache_hit_ratio']:.0%} ({mix['cache']['entries']} entries, "
+          f"{mix['cache']['bytes'] / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":

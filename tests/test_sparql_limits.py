@@ -5,17 +5,15 @@ query answers at once; results are cut at the maximum rows, saying so; big bodie
 from __future__ import annotations
 
 import multiprocessing
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 
 from api.app import create_app
 from heritage_kg.config import Settings
-from test_store_backends import free_port
+from live_service import serving
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"  # ~10^12 rows
 CHEAP = "ASK { ?s ?p ?o }"
@@ -25,19 +23,12 @@ TIMEOUT_S = 1.5
 @pytest.fixture(scope="module")
 def service(fixture_store):
     """The service over the fixture store with small limits, served by uvicorn on a free port."""
-    settings = Settings(store=fixture_store.location, sparql_timeout_s=TIMEOUT_S, sparql_max_rows=5,
+    # no result cache: every query here must reach a worker
+    settings = Settings(store=fixture_store.location, sparql_timeout_s=TIMEOUT_S, sparql_max_rows=5, sparql_cache_bytes=0,
                         max_request_bytes=2_000, sparql_workers=2)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+    with serving(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
         client.get("/sparql", params={"query": CHEAP})  # the workers are up
         yield client
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def query_workers() -> set[int]:

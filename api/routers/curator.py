@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.dependencies import settings
+from api.dependencies import SettingsDep
 from api.templates import templates
-from heritage_kg.config import Settings
 from heritage_kg.graph.queries import all_queries, inline_bindings
 
 router = APIRouter(tags=["curator"])
@@ -31,6 +30,6 @@ def example_queries() -> list[dict[str, str]]:
 
 
 @router.get("/", response_class=HTMLResponse, summary="The curator's query page")
-def curator_page(request: Request, config: Settings = Depends(settings)):
+def curator_page(request: Request, config: SettingsDep):
     return templates.TemplateResponse(request, "curator.html",
                                       {"examples": example_queries(), "base": config.base_iri})

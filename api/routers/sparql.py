@@ -8,17 +8,17 @@ import asyncio
 import secrets
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from api.dependencies import apply_update, query_workers, settings
-from api.query_workers import QueryRequest, QueryWorkers
+from api.dependencies import CacheDep, SettingsDep, StoreDep, WorkersDep, apply_update
+from api.query_workers import QueryRequest
 from heritage_kg.config import Settings
-from heritage_kg.errors import (HeritageKGError, NotAcceptableError, QueryError, QueryTimeoutError,
-                                UpdateRefusedError)
-from heritage_kg.graph.results import RESULT_FORMATS, acceptable_media_types, media_type_for_format
+from heritage_kg.errors import NotAcceptableError, QueryError, QueryTimeoutError, RemoteServiceError, StoreError
+from heritage_kg.graph.remote_services import check_endpoints, may_call_endpoints
+from heritage_kg.graph.results import RESULT_FORMATS, FORMAT_NAMES, acceptable_media_types, format_media_types
 from heritage_kg.graph.updates import check_curator_update
 
 router = APIRouter(tags=["SPARQL"])
@@ -34,17 +34,9 @@ FORMAT_IRIS = {"json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML", "csv"
 _updates_one_at_a_time = asyncio.Lock()
 
 
-def _status_of(error: HeritageKGError) -> int:
-    for kind, status in ((NotAcceptableError, 406), (QueryTimeoutError, 503), (QueryError, 400),
-                         (UpdateRefusedError, 403)):
-        if isinstance(error, kind):
-            return status
-    return 503  # the store is missing or unreachable
-
-
 @router.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 query endpoint")
-async def sparql_query(request: Request, config: Settings = Depends(settings),
-                       workers: QueryWorkers = Depends(query_workers)) -> Response:
+async def sparql_query(request: Request, config: SettingsDep, store: StoreDep, workers: WorkersDep,
+                       cache: CacheDep) -> Response:
     parameters = await protocol_parameters(request, SPARQL_QUERY, config.max_request_bytes)
     if "update" in parameters:
         raise HTTPException(400, "updates go to /sparql/update")
@@ -58,10 +50,16 @@ async def sparql_query(request: Request, config: Settings = Depends(settings),
     query = QueryRequest(queries[0], tuple(_media_types(parameters, request.headers.get("accept"))),
                          tuple(parameters.get("default-graph-uri", [])), tuple(parameters.get("named-graph-uri", [])),
                          config.sparql_max_rows)
-    try:
-        answer = await workers.answer(query)
-    except HeritageKGError as error:
-        raise HTTPException(_status_of(error), str(error)) from None
+    endpoints = (await run_in_threadpool(check_endpoints, query.sparql, config.sparql_service_allow)
+                 if may_call_endpoints(query.sparql) else ())
+    # An answer is filed under the data version it was read from; one that calls other
+    # endpoints depends on their data too, and is not kept.
+    version = store.data_version() if cache.max_bytes and not endpoints else None
+    answer = cache.get((query, version)) if version else None
+    if answer is None:
+        answer = await _answer(workers, query, endpoints)
+        if version and answer.data_version == version:
+            cache.put((query, version), answer)
     headers = {"Vary": "Accept"}
     if answer.truncated:
         headers["X-SPARQL-Truncated"] = (f"results cut at {answer.rows:,} rows, the service's maximum "
@@ -69,9 +67,21 @@ async def sparql_query(request: Request, config: Settings = Depends(settings),
     return Response(answer.body, media_type=answer.media_type, headers=headers)
 
 
+async def _answer(workers, query: QueryRequest, endpoints: tuple[str, ...]):
+    try:
+        return await workers.answer(query)
+    except (NotAcceptableError, QueryTimeoutError):
+        raise
+    except (QueryError, StoreError):
+        if not endpoints:
+            raise
+        # Oxigraph's message carries the remote answer's body, which is not ours to pass on.
+        raise RemoteServiceError(f"the remote SPARQL endpoint {', '.join(endpoints)} failed or could not be "
+                                 f"reached; its answer is not passed on") from None
+
+
 @router.post("/sparql/update", status_code=204, summary="SPARQL 1.1 update endpoint (curator graphs only)")
-async def sparql_update(request: Request, config: Settings = Depends(settings),
-                        workers: QueryWorkers = Depends(query_workers)) -> Response:
+async def sparql_update(request: Request, config: SettingsDep, workers: WorkersDep) -> Response:
     if not config.update_token:
         raise HTTPException(403, "updates are off on this service; its operator enables them by setting "
                                  "HERITAGE_KG_UPDATE_TOKEN")
@@ -84,13 +94,11 @@ async def sparql_update(request: Request, config: Settings = Depends(settings),
     updates = parameters.get("update", [])
     if len(updates) != 1:
         raise HTTPException(400, "send exactly one update, as the 'update' parameter or an application/sparql-update body")
-    try:
-        check_curator_update(updates[0], config.base_iri)
-        async with _updates_one_at_a_time:
-            await run_in_threadpool(apply_update, config.store, updates[0])
-            workers.data_changed()
-    except HeritageKGError as error:
-        raise HTTPException(_status_of(error), str(error)) from None
+    check_curator_update(updates[0], config.base_iri)
+    check_endpoints(updates[0], config.sparql_service_allow, update=True)
+    async with _updates_one_at_a_time:
+        await run_in_threadpool(apply_update, config.store, updates[0])
+        workers.data_changed()
     return Response(status_code=204)
 
 
@@ -143,14 +151,16 @@ def _decoded_pairs(text: str) -> list[tuple[str, str]]:
 
 
 def _media_types(parameters: dict[str, list[str]], accept: str | None) -> list[str]:
-    """The result formats the client takes, best first: a `format` parameter wins over Accept."""
-    if formats := parameters.get("format"):
-        media_type = media_type_for_format(formats[0])
-        if media_type is None:
-            names = ", ".join(f.name for f in RESULT_FORMATS)
-            raise HTTPException(400, f"unknown format {formats[0]!r}; use one of {names}, or a media type")
-        return [media_type]
+    """The result formats the client takes, best first: what a `format` (or `output`) parameter
+    names wins over Accept; Accept still serves a query form the name has no syntax for (as
+    SPARQLWrapper expects when it sends `format=n3` with a SELECT)."""
     media_types = acceptable_media_types(accept)
+    if named := parameters.get("format") or parameters.get("output"):
+        named_types = format_media_types(named[0])
+        if not named_types:
+            raise HTTPException(400, f"unknown format {named[0]!r}; use one of {', '.join(FORMAT_NAMES)}, "
+                                     f"or a media type")
+        return [*named_types, *(m for m in media_types if m not in named_types)]
     if not media_types:
         offered = ", ".join(f.media_type for f in RESULT_FORMATS)
         raise HTTPException(406, f"the service cannot answer in any of {accept!r}; it offers {offered}")

@@ -5,7 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,12 +38,22 @@ class Settings(BaseSettings):
     max_request_bytes: int = 1_000_000
     update_token: str | None = None  # updates are off unless a token is set
     sparql_workers: int = 0  # query worker processes; 0: one per CPU core, at least 2
+    # Remote endpoints a query may call with SERVICE, by IRI, separated by spaces or commas
+    # (e.g. https://query.wikidata.org/sparql); none by default: SERVICE is refused.
+    sparql_service_allow: Annotated[tuple[str, ...], NoDecode] = ()
+    # Answers kept in memory for repeated queries, at most this many bytes; 0 turns the cache off.
+    sparql_cache_bytes: int = 256 * 1024 * 1024
     # Artist reconciliation: the authority files (NGA, MoMA, Whitney) and, for --online,
     # Wikidata's public SPARQL service.
     authorities_dir: Path = Path("../shared/data/authorities")
     wikidata_sparql_url: str = "https://query.wikidata.org/sparql"
     kg_dir: Path = _project_folder("kg")
     ontology_dir: Path = _project_folder("ontology")
+
+    @field_validator("sparql_service_allow", mode="before")
+    @classmethod
+    def _endpoint_list(cls, value):
+        return tuple(value.replace(",", " ").split()) if isinstance(value, str) else value
 
 
 @lru_cache

@@ -34,6 +34,14 @@ class QueryTimeoutError(QueryError):
     """A query ran past the service's time limit and was stopped."""
 
 
+class ServiceRefusedError(QueryError):
+    """A query calls a remote endpoint (SERVICE) that the service's operator has not allowed."""
+
+
+class RemoteServiceError(HeritageKGError):
+    """A remote SPARQL endpoint that a query calls (SERVICE) failed or could not be reached."""
+
+
 class UpdateRefusedError(HeritageKGError):
     """A SPARQL update was refused: updates are off, the token is wrong, or it writes a graph
     that only the builder may write."""

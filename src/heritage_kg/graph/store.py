@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -26,7 +25,7 @@ from rdflib.term import Node
 
 from heritage_kg.errors import QueryError, StoreError
 from heritage_kg.graph.queries import inline_bindings
-from heritage_kg.graph.results import SerializedAnswer, serialize_answer
+from heritage_kg.graph.results import SerializedAnswer, answer_query, declares_dataset
 
 Row = dict[str, Node]
 
@@ -80,13 +79,18 @@ class GraphStore(ABC):
         """The answer to any query, serialized in the first of `media_types` that suits it, for the
         SPARQL endpoint. The dataset is the union of all graphs, unless the query names its own
         (FROM, FROM NAMED) or the protocol's `default_graphs`/`named_graphs` are given."""
-        return serialize_answer(self.raw_query(sparql, default_graphs=default_graphs, named_graphs=named_graphs),
-                                media_types, max_rows)
+        return answer_query(lambda text: self.raw_query(text, default_graphs=default_graphs, named_graphs=named_graphs),
+                            sparql, media_types, max_rows)
 
     def raw_query(self, sparql: str, *, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = ()):
         """The answer as pyoxigraph gives it (QuerySolutions, QueryBoolean or triples), for
         `graph.results` to serialize."""
         raise NotImplementedError
+
+    def data_version(self) -> str | None:
+        """An opaque token that differs whenever the data a reader sees may differ, so that answers
+        can be cached under it; None where it cannot be known (then nothing is cached)."""
+        return None
 
     def staging_dir(self) -> Path:
         """A folder for a build's temporary files."""
@@ -117,18 +121,6 @@ def open_store(location: str | os.PathLike, *, read_only: bool = False) -> Graph
 
         return SparqlServerStore(text)
     return EmbeddedStore(Path(text), read_only=read_only)
-
-
-# Comments, strings and IRIs are blanked before looking for FROM, so that a FROM inside them
-# is not mistaken for a dataset clause.
-_NOT_KEYWORDS = re.compile(r'#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
-                           r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>')
-_FROM = re.compile(r"(?<![\w:?$])FROM\b", re.IGNORECASE)
-
-
-def declares_dataset(sparql: str) -> bool:
-    """Whether a query names its own dataset with FROM or FROM NAMED."""
-    return bool(_FROM.search(_NOT_KEYWORDS.sub(" ", sparql)))
 
 
 def _open_for_writing(pipe: Path, reader: threading.Thread) -> int:
@@ -173,12 +165,41 @@ class EmbeddedStore(GraphStore):
         self.read_only = read_only
         self._store: ox.Store | None = None
         self._generation: Path | None = None
+        # data_version() as it was just before the open view was opened: that view holds at least
+        # this data (what a cache may file its answers under)
+        self.view_version: str | None = None
 
     # -- layout
 
     @property
     def _current_link(self) -> Path:
         return self.root / "current"
+
+    @property
+    def _update_seq(self) -> Path:
+        return self.root / "update-seq"
+
+    def data_version(self) -> str | None:
+        """The generation in use and the number of updates applied to the store (by any process).
+        Read on every cached answer, so with two system calls, not a path resolution."""
+        try:
+            generation = os.path.basename(os.readlink(self._current_link))
+        except OSError:
+            return None
+        try:
+            with open(self._update_seq, "rb") as sequence:
+                updates = sequence.read().strip().decode() or "0"
+        except FileNotFoundError:
+            updates = "0"
+        return f"{generation}:{updates}"
+
+    def _count_update(self) -> None:
+        """Bumps the update sequence, atomically, once an update is applied."""
+        version = self.data_version()
+        updates = int(version.rsplit(":", 1)[1]) if version else 0
+        temporary = self.root / "update-seq.new"
+        temporary.write_text(f"{updates + 1}\n")
+        os.replace(temporary, self._update_seq)
 
     def current_generation(self) -> Path | None:
         link = self._current_link
@@ -191,6 +212,7 @@ class EmbeddedStore(GraphStore):
         if self._store is not None and self.current_generation() != self._generation:
             self._store = None  # a build published a new generation: read that one from now on
         if self._store is None:
+            version = self.data_version()
             generation = self.current_generation()
             if generation is None:
                 if self.read_only:
@@ -205,6 +227,7 @@ class EmbeddedStore(GraphStore):
             except OSError as exc:
                 raise StoreError(f"cannot open the store at {generation}: {exc}") from None
             self._generation = generation
+            self.view_version = version if version and version.startswith(f"{generation.name}:") else None
         return self._store
 
     def _new_generation(self) -> Path:
@@ -302,6 +325,7 @@ class EmbeddedStore(GraphStore):
                 generation = self._generation
                 self.close()
                 ox.Store(str(generation)).update(sparql)  # the writer is closed when dropped
+                self._count_update()
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from None
 
@@ -395,3 +419,4 @@ class EmbeddedStore(GraphStore):
     def close(self):
         if self._store is not None:
             self._store = None  # pyoxigraph closes the database when the object is dropped
+            self.view_version = None
