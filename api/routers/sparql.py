@@ -70,8 +70,7 @@ async def sparql_query(request: Request, config: Settings = Depends(settings),
 
 
 @router.post("/sparql/update", status_code=204, summary="SPARQL 1.1 update endpoint (curator graphs only)")
-async def sparql_update(request: Request, config: Settings = Depends(settings),
-                        workers: QueryWorkers = Depends(query_workers)) -> Response:
+async def sparql_update(request: Request, config: Settings = Depends(settings)) -> Response:
     if not config.update_token:
         raise HTTPException(403, "updates are off on this service; its operator enables them by setting "
                                  "HERITAGE_KG_UPDATE_TOKEN")
@@ -88,7 +87,6 @@ async def sparql_update(request: Request, config: Settings = Depends(settings),
         check_curator_update(updates[0], config.base_iri)
         async with _updates_one_at_a_time:
             await run_in_threadpool(apply_update, config.store, updates[0])
-            workers.data_changed()
     except HeritageKGError as error:
         raise HTTPException(_status_of(error), str(error)) from None
     return Response(status_code=204)
