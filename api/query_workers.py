@@ -49,6 +49,10 @@ def _answer_queries(location: str, connection: Connection) -> None:
             except Exception as exc:  # noqa: BLE001  (a worker reports, never dies, on a store's surprise)
                 connection.send(("error", StoreError(f"the query failed: {type(exc).__name__}: {exc}")))
                 break
+        # After an update or a rebuild, open the new view now, before taking the next query, so
+        # that no query waits for it: the service sends this worker nothing until it is ready.
+        store.refresh()
+        connection.send(("ready", None))
 
 
 @dataclass
@@ -110,10 +114,23 @@ class QueryWorkers:
             worker.kill()
             raise StoreError("the query's worker process died (out of memory?); try a narrower query") from None
         finally:
-            self._idle.put_nowait(self._spawn() if worker.stopped else worker)
+            if worker.stopped:
+                self._idle.put_nowait(self._spawn())
+            else:
+                asyncio.get_running_loop().create_task(self._back_when_ready(worker))
         if outcome == "error":
             raise payload
         return payload
+
+    async def _back_when_ready(self, worker: _Worker) -> None:
+        """Returns the worker to the idle ones once it has its view up to date; one that does
+        not say so in time is replaced."""
+        try:
+            await self._reply(worker)
+        except (TimeoutError, EOFError, OSError):
+            worker.kill()
+        if self._idle is not None:
+            self._idle.put_nowait(self._spawn() if worker.stopped else worker)
 
     async def _reply(self, worker: _Worker):
         loop = asyncio.get_running_loop()

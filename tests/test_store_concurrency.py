@@ -226,3 +226,26 @@ def test_reads_answer_while_another_thread_builds(tmp_path):
         done.set()
         thread.join()
     assert len(latencies) > 10 and max(latencies) < 1.0
+
+
+def test_the_service_workers_live_on_across_updates_and_see_them(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from heritage_kg.config import Settings
+
+    root = tmp_path / "store"
+    store_of_fixtures(root).close()
+    settings = Settings(store=str(root), update_token="curator-token", sparql_workers=2)
+    ask = f"ASK {{ GRAPH <{CURATOR}> {{ <urn:note:1> <{NOTE}> ?text }} }}"
+    with TestClient(create_app(settings)) as client:
+        workers = client.app.state.query_workers
+        pids = {worker.process.pid for worker in workers._workers}
+        for _ in range(4):  # every worker has its view open
+            assert client.get("/sparql", params={"query": ask}).json()["boolean"] is False
+        response = client.post("/sparql/update", content=note(1).encode(), headers={
+            "Content-Type": "application/sparql-update", "Authorization": "Bearer curator-token"})
+        assert response.status_code == 204
+        for _ in range(4):
+            assert client.get("/sparql", params={"query": ask}).json()["boolean"] is True
+        assert {worker.process.pid for worker in workers._workers} == pids

@@ -84,7 +84,8 @@ async def sparql_update(request: Request, config: Settings = Depends(settings)) 
     if len(updates) != 1:
         raise HTTPException(400, "send exactly one update, as the 'update' parameter or an application/sparql-update body")
     try:
-        check_curator_update(updates[0], config.base_iri)
+        # parsed off the event loop: rdflib's update parser takes milliseconds that reads would wait
+        await run_in_threadpool(check_curator_update, updates[0], config.base_iri)
         async with _updates_one_at_a_time:
             await run_in_threadpool(apply_update, config.store, updates[0])
     except HeritageKGError as error:

@@ -57,6 +57,10 @@ class GraphStore(ABC):
         update), for caches of answers; None where the backend cannot tell (a server store)."""
         return None
 
+    def refresh(self) -> None:  # noqa: B027  (a server store always answers from its latest data)
+        """Catches up with the latest data now (an embedded store reopens its view if the data
+        version moved), so that the next query does not wait for it."""
+
     # -- queries, once for every backend
 
     def _answer(self, sparql: str, bindings: dict[str, Node] | None):

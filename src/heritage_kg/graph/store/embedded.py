@@ -51,7 +51,7 @@ class EmbeddedStore(GraphStore):
         self._locks = StoreLocks(self.root)
         self._journal = UpdateJournal(self.root)
         self._view: ox.Store | None = None
-        self._view_version: tuple[Path, int] | None = None
+        self._view_version: tuple[str | None, int] | None = None
         # the writer: open only while this object holds the update lock
         self._writing = threading.RLock()
         self._writer: ox.Store | None = None
@@ -69,12 +69,22 @@ class EmbeddedStore(GraphStore):
 
     def data_version(self) -> str | None:
         generation, sequence = self._version()
-        return f"{generation.name if generation else 'empty'}:{sequence}"
+        return f"{Path(generation).name if generation else 'empty'}:{sequence}"
 
-    def _version(self) -> tuple[Path | None, int]:
-        # the sequence first: a view opened after reading both is at least as new as both
+    def _version(self) -> tuple[str | None, int]:
+        """The current link's target and the update sequence: two system calls, read before every
+        query. The sequence first: a view opened after reading both is at least as new as both."""
         sequence = self._journal.sequence()
-        return self.current_generation(), sequence
+        try:
+            return os.readlink(self._current_link), sequence
+        except FileNotFoundError:
+            return None, sequence
+
+    def refresh(self) -> None:
+        try:
+            self._open()
+        except StoreError:
+            pass  # the next query says what is wrong
 
     def _new_generation(self) -> Path:
         generations = self.root / "generations"
@@ -109,7 +119,7 @@ class EmbeddedStore(GraphStore):
         if self._view is not None and version == self._view_version:
             return self._view
         self._view = None
-        generation = version[0]
+        generation = self.current_generation()
         if generation is None:
             if self.read_only:
                 raise StoreError(f"no graph store at {self.root}: build one with "
@@ -118,7 +128,7 @@ class EmbeddedStore(GraphStore):
                 if self.current_generation() is None:
                     self._empty_generation()
             version = self._version()
-            generation = version[0]
+            generation = self.current_generation()
         try:
             self._view = ox.Store.read_only(str(generation))
         except OSError as exc:
