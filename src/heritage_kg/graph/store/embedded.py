@@ -39,6 +39,8 @@ from heritage_kg.graph.store.locks import StoreLocks
 # keeps into a fresh generation. Measured on the Tate store: deleting in place costs about 86 µs
 # a quad (2.2M quads: 190 s), copying with the bulk loader about 10 µs a quad.
 IN_PLACE_SHARE = 1 / 9
+# Tries to open a read-only view while writers and builds move files under it.
+OPEN_ATTEMPTS = 5
 # How often a writer that holds the update lock looks whether another writer waits for it.
 HANDOVER_POLL_S = 0.02
 
@@ -84,7 +86,7 @@ class EmbeddedStore(GraphStore):
         try:
             self._open()
         except StoreError:
-            pass  # the next query says what is wrong
+            pass  # the next query tries again, and says what is wrong
 
     def _new_generation(self) -> Path:
         generations = self.root / "generations"
@@ -119,22 +121,29 @@ class EmbeddedStore(GraphStore):
         if self._view is not None and version == self._view_version:
             return self._view
         self._view = None
-        generation = self.current_generation()
-        if generation is None:
-            if self.read_only:
-                raise StoreError(f"no graph store at {self.root}: build one with "
-                                 f"'heritage-kg build-graph --source PATH --store {self.root}'")
-            with self._locks.update():
-                if self.current_generation() is None:
-                    self._empty_generation()
-            version = self._version()
+        failure: BaseException | None = None
+        for attempt in range(OPEN_ATTEMPTS):
             generation = self.current_generation()
-        try:
-            self._view = ox.Store.read_only(str(generation))
-        except OSError as exc:
-            raise StoreError(f"cannot open the store at {generation}: {exc}") from None
-        self._view_version = version
-        return self._view
+            if generation is None:
+                if self.read_only:
+                    raise StoreError(f"no graph store at {self.root}: build one with "
+                                     f"'heritage-kg build-graph --source PATH --store {self.root}'")
+                with self._locks.update():
+                    if self.current_generation() is None:
+                        self._empty_generation()
+                version = self._version()
+                continue
+            try:
+                self._view = ox.Store.read_only(str(generation))
+                self._view_version = version
+                return self._view
+            except (OSError, RuntimeError) as exc:
+                # A writer closing (it compacts) or a build removing the old generation moved
+                # files while the view opened: RocksDB calls that corruption. Look again.
+                failure = exc
+                time.sleep(0.01 * (attempt + 1))
+                version = self._version()
+        raise StoreError(f"cannot open the store at {self.root}: {failure}") from None
 
     def raw_query(self, sparql, *, default_graphs=(), named_graphs=()):
         if default_graphs or named_graphs:
@@ -150,7 +159,7 @@ class EmbeddedStore(GraphStore):
                 return self._open().query(sparql, **dataset)
             except SyntaxError as exc:
                 raise QueryError(f"SPARQL syntax error: {exc}") from None
-            except OSError as exc:
+            except (OSError, RuntimeError) as exc:
                 # a build removed the generation this view read, or a writer's compaction a file
                 # it had not opened yet: the current generation, opened afresh, has the data
                 self.close()
@@ -237,11 +246,14 @@ class EmbeddedStore(GraphStore):
                     shutil.rmtree(checkpoint, ignore_errors=True)
             try:
                 load_new_quads(fresh)
+                fresh.flush()
+                del fresh  # closed before the swap: closing waits for RocksDB's compactions
                 with self._locks.update():  # the swap: updates wait, for the replay only
-                    for update in self._journal.since(sequence):
-                        fresh.update(update)
-                    fresh.flush()
-                    del fresh
+                    if updates := self._journal.since(sequence):
+                        fresh = ox.Store(str(generation))
+                        for update in updates:
+                            fresh.update(update)
+                        del fresh
                     self._point_current_at(generation)
                     self._journal.clear()
             except BaseException as exc:
