@@ -36,13 +36,18 @@ class StoreLocks:
                 raise StoreError(f"a build is writing to {self.root}; try again when it has finished") from None
             yield
 
-    def build_running(self) -> bool:
-        with self._file(".build.lock") as lock:
+    def _held(self, name: str, mode: int) -> bool:
+        """Whether someone else holds (or waits on) the lock file `name`: a lock in `mode` that
+        cannot be had at once; one that can is let go at once."""
+        with self._file(name) as lock:
             try:
-                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                fcntl.flock(lock, mode | fcntl.LOCK_NB)
             except BlockingIOError:
                 return True
             return False
+
+    def build_running(self) -> bool:
+        return self._held(".build.lock", fcntl.LOCK_SH)
 
     def acquire_update(self) -> IO:
         """Waits for the update lock; the returned file holds it until `release_update`."""
@@ -67,9 +72,4 @@ class StoreLocks:
     def others_waiting(self) -> bool:
         """Whether another writer (an update elsewhere, a build's snapshot or swap) waits for the
         update lock; asked by the one holding it."""
-        with self._file(".update.wanted") as wanted:
-            try:
-                fcntl.flock(wanted, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            return False
+        return self._held(".update.wanted", fcntl.LOCK_EX)
