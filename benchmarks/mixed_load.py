@@ -214,5 +214,6 @@ def report(results: dict) -> None:
               f"{results['cmoa_beside_tate_s']:.1f} s, into an empty store {results['cmoa_alone_s']:.1f} s "
               f"(ratio {results['cmoa_beside_tate_s'] / results['cmoa_alone_s']:.2f}; goal: about 1)")
 
+
 if __name__ == "__main__":
     main()
