@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TextIO
 
 import pyoxigraph as ox
-
 from rdflib import URIRef
 
 from heritage_kg.errors import QueryError, StoreError
