@@ -126,7 +126,9 @@ class QueryWorkers:
         """Returns the worker to the idle ones once it has its view up to date; one that does
         not say so in time is replaced."""
         try:
-            await self._reply(worker)
+            # an answer nobody awaited any more (the request was cancelled) comes first: skip it
+            while (await self._reply(worker))[0] != "ready":
+                pass
         except (TimeoutError, EOFError, OSError):
             worker.kill()
         if self._idle is not None:
