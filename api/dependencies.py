@@ -38,12 +38,17 @@ async def get_store(config: SettingsDep) -> GraphStore:
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 
 
+@lru_cache
+def _writer(location: str) -> GraphStore:
+    # One writer for the service's life: an embedded store keeps its generation open for writing
+    # between updates, and hands it over when a build or another process needs it.
+    return open_store(location)
+
+
 def apply_update(location: str, update: str) -> None:
-    """Runs a SPARQL update with the store open for writing just for it, then has the service's
-    readers open the store afresh (a read-only view does not see later writes)."""
-    with open_store(location) as writer:
-        writer.update(update)
-    _store(location).close()
+    """Runs a SPARQL update. Readers (the query workers, get_store()) see it at their next query:
+    the store's data version moved on, so they reopen their read-only view."""
+    _writer(location).update(update)
 
 
 async def query_workers(request: Request) -> QueryWorkers:

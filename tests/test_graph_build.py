@@ -259,3 +259,29 @@ def test_bound_parameters_cannot_change_the_query(fixture_store):
     _, rows = fixture_store.select(query.text, query.bindings({"needle": "storm"}))
     assert [str(r["artwork"]) for r in rows] == [str(N00530)]
     assert fixture_store.triple_count() > 0
+
+
+def sst_inodes(generation) -> set[int]:
+    return {path.stat().st_ino for path in generation.glob("*.sst")}
+
+
+def test_a_small_graph_is_built_on_a_checkpoint_and_a_large_one_copies_what_is_kept(tmp_path):
+    """A graph small beside the store (CMOA beside Tate) goes into a checkpoint of the current
+    generation (hard links to its files); replacing most of the store copies what is kept."""
+    store = open_store(tmp_path / "store")
+    big, small = BASE + "graph/big", BASE + "graph/small"
+
+    def quads(graph, count):
+        return lambda out: out.writelines(f'<{BASE}x/{i}> <{HK}title> "t{i}" <{graph}> .\n' for i in range(count))
+
+    store.publish_graphs(quads(big, 100_000), [big])
+    first = store.current_generation()
+    big_files = sst_inodes(first)
+    store.publish_graphs(quads(small, 1_000), [small])
+    assert store.current_generation() != first and big_files & sst_inodes(store.current_generation())
+    assert (store.triple_count(big), store.triple_count(small)) == (100_000, 1_000)
+    with_small = sst_inodes(store.current_generation())
+    store.publish_graphs(quads(big, 50_000), [big])
+    assert not with_small & sst_inodes(store.current_generation())
+    assert (store.triple_count(big), store.triple_count(small)) == (50_000, 1_000)
+    assert len(list((tmp_path / "store" / "generations").iterdir())) == 1

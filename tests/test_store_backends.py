@@ -21,7 +21,7 @@ from heritage_kg.graph.build import build_graph
 from heritage_kg.graph.namespaces import HK, Minter
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.stats import collection_stats
-from heritage_kg.graph.store import open_store
+from heritage_kg.graph.store import SparqlServerStore, open_store
 
 GRAPHS = Minter("https://w3id.org/heritage-kg/")
 TATE_GRAPH, CMOA_GRAPH = GRAPHS.graph("tate"), GRAPHS.graph("cmoa")
@@ -138,3 +138,27 @@ def test_rebuilding_a_collection_replaces_its_graph_and_keeps_the_others(backend
 def test_an_unreachable_server_is_a_store_error():
     with pytest.raises(StoreError, match="cannot reach the SPARQL server"):
         open_store(f"http://127.0.0.1:{free_port()}").named_graphs()
+
+
+def test_the_data_version_moves_with_an_update_where_the_backend_can_tell(backend_store):
+    note = f'<urn:note:version> <{HK}curatorNote> "a note"'
+    before = backend_store.data_version()
+    backend_store.update(f"INSERT DATA {{ GRAPH <{GRAPHS.graph('curator')}> {{ {note} }} }}")
+    try:
+        after = backend_store.data_version()
+        if isinstance(backend_store, SparqlServerStore):
+            assert before is after is None  # a server cannot say; caches must not trust it
+        else:
+            assert None not in (before, after) and before != after
+            assert backend_store.data_version() == after  # nothing changed since
+    finally:
+        backend_store.update(f"DELETE DATA {{ GRAPH <{GRAPHS.graph('curator')}> {{ {note} }} }}")
+
+
+def test_the_store_package_imports_its_backends_only_when_opened():
+    script = ("import sys, heritage_kg.graph.store as s\n"
+              "print(sorted(m for m in sys.modules if m.startswith('heritage_kg.graph.store.')))\n"
+              "print(type(s.open_store(sys.argv[1])).__name__)")
+    out = subprocess.run([sys.executable, "-c", script, "http://127.0.0.1:9"], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out == ["['heritage_kg.graph.store.base']", "SparqlServerStore"]

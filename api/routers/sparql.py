@@ -81,7 +81,7 @@ async def _answer(workers, query: QueryRequest, endpoints: tuple[str, ...]):
 
 
 @router.post("/sparql/update", status_code=204, summary="SPARQL 1.1 update endpoint (curator graphs only)")
-async def sparql_update(request: Request, config: SettingsDep, workers: WorkersDep) -> Response:
+async def sparql_update(request: Request, config: SettingsDep) -> Response:
     if not config.update_token:
         raise HTTPException(403, "updates are off on this service; its operator enables them by setting "
                                  "HERITAGE_KG_UPDATE_TOKEN")
@@ -94,11 +94,11 @@ async def sparql_update(request: Request, config: SettingsDep, workers: WorkersD
     updates = parameters.get("update", [])
     if len(updates) != 1:
         raise HTTPException(400, "send exactly one update, as the 'update' parameter or an application/sparql-update body")
-    check_curator_update(updates[0], config.base_iri)
-    check_endpoints(updates[0], config.sparql_service_allow, update=True)
+    # parsed off the event loop: rdflib's update parser takes milliseconds that reads would wait
+    await run_in_threadpool(check_curator_update, updates[0], config.base_iri)
+    await run_in_threadpool(check_endpoints, updates[0], config.sparql_service_allow, update=True)
     async with _updates_one_at_a_time:
         await run_in_threadpool(apply_update, config.store, updates[0])
-        workers.data_changed()
     return Response(status_code=204)
 
 

@@ -14,7 +14,7 @@ from rdflib import URIRef
 
 from heritage_kg.errors import QueryError, StoreError
 from heritage_kg.graph.queries import inline_bindings, load_query
-from heritage_kg.graph.store import GraphStore, declares_dataset, to_rdflib
+from heritage_kg.graph.store.base import GraphStore, declares_dataset
 
 SOLUTIONS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -72,27 +72,6 @@ class SparqlServerStore(GraphStore):
         return [quad.triple for quad in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)]
 
     # -- GraphStore
-
-    def select(self, sparql, bindings=None):
-        result = self.raw_query(inline_bindings(sparql, bindings) if bindings else sparql)
-        if not isinstance(result, ox.QuerySolutions):
-            raise QueryError("expected a SELECT query")
-        variables = [v.value for v in result.variables]
-        rows = [{name: to_rdflib(solution[name]) for name in variables if solution[name] is not None}
-                for solution in result]
-        return variables, rows
-
-    def ask(self, sparql, bindings=None):
-        result = self.raw_query(inline_bindings(sparql, bindings) if bindings else sparql)
-        if not isinstance(result, ox.QueryBoolean):
-            raise QueryError("expected an ASK query")
-        return bool(result)
-
-    def construct(self, sparql, bindings=None):
-        result = self.raw_query(inline_bindings(sparql, bindings) if bindings else sparql)
-        if isinstance(result, (ox.QuerySolutions, ox.QueryBoolean)):
-            raise QueryError("expected a CONSTRUCT or DESCRIBE query")
-        return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in result]
 
     def update(self, sparql):
         self._request("POST", "/update", content=sparql.encode(),
