@@ -59,3 +59,13 @@ class DatasetError(HeritageKGError):
 
 class CurationError(HeritageKGError):
     """A curators' decisions file (kg/links/curated.tsv) cannot be read; nothing was changed."""
+
+
+class ConfigError(HeritageKGError):
+    """A training config cannot be used: an unknown key, a value of the wrong type or out of
+    range, or a component name no registry knows."""
+
+
+class TrainingError(HeritageKGError):
+    """A model cannot be trained or loaded: an empty split, a missing or mismatched feature table,
+    knowledge-graph vectors that would leak held-out labels, or a run folder that is not a run."""
