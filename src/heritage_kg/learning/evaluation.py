@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from heritage_kg.learning.taxonomy import LabelSpace, task_matrix
+from heritage_kg.learning.taxonomy import LabelSpace, consistent_decisions, task_matrix
 
 
 @dataclass(frozen=True)
@@ -67,3 +67,12 @@ def evaluate(label_truth: np.ndarray, label_predicted: np.ndarray, space: LabelS
     present = [s.f1 for s in labels.values() if s.support or s.predicted]
     return SplitMetrics(len(truth), labels, tasks, micro, float(np.mean(present)) if present else 0.0,
                         float(np.mean([s.f1 for s in tasks.values()])) if tasks else 0.0)
+
+
+def score_splits(probabilities: dict[str, np.ndarray], targets: dict[str, np.ndarray], thresholds: np.ndarray,
+                 space: LabelSpace) -> dict[str, dict[str, SplitMetrics]]:
+    """Every split at thresholds 0.5 and at `thresholds`, decisions made consistent first."""
+    policies = {"threshold_0.5": np.full(len(space.labels), 0.5, dtype=np.float32), "tuned": thresholds}
+    return {policy: {split: evaluate(targets[split], consistent_decisions(probabilities[split], cut, space)[0], space)
+                     for split in probabilities}
+            for policy, cut in policies.items()}
