@@ -76,7 +76,7 @@ def train(config: RunConfig, *, models_dir: Path, progress=None, on_epoch_end: E
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
         validation_loss = evaluation_loss(model, validation, weights, label_task, config.training.batch_size)
         state.epoch += 1
         record = {"epoch": state.epoch, "train_loss": float(np.mean(losses)), "validation_loss": validation_loss,
