@@ -233,3 +233,46 @@ def test_unknown_components_by_name_are_clear_errors(synthetic, tmp_path):
         train(fusion_config(synthetic, "x", model={"name": "transformer"}), models_dir=tmp_path)
     with pytest.raises(ConfigError, match="no task 'sound'"):
         train(fusion_config(synthetic, "x", loss={"task_weights": {"sound": 1.0}}), models_dir=tmp_path)
+
+
+# --- the command line
+
+
+def test_train_and_models_commands(synthetic, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from heritage_kg.cli import app
+    from heritage_kg.config import get_settings
+
+    monkeypatch.setenv("HERITAGE_KG_MODELS_DIR", str(tmp_path / "models"))
+    get_settings.cache_clear()
+    try:
+        config = tmp_path / "run.toml"
+        fusion_config(synthetic, "cli-run", training={"epochs": 2}).save(config)
+        runner = CliRunner()
+        result = runner.invoke(app, ["train", "--config", str(config)])
+        assert result.exit_code == 0, result.output
+        assert "cli-run: 2 epochs" in result.output and "micro-F1" in result.output
+        listed = runner.invoke(app, ["models", "list"])
+        assert listed.exit_code == 0 and "cli-run" in listed.output and "fusion" in listed.output
+        shown = runner.invoke(app, ["models", "show", "cli-run"])
+        assert shown.exit_code == 0 and "# cli-run" in shown.output and "| colour |" in shown.output
+
+        bad = tmp_path / "bad.toml"
+        bad.write_text(config.read_text().replace("[training]", "[training]\nepoch = 3"))
+        refused = runner.invoke(app, ["train", "--config", str(bad)])
+        assert refused.exit_code == 2 and "unknown key 'training.epoch'" in refused.output
+        assert "Traceback" not in refused.output
+        missing = runner.invoke(app, ["models", "show", "nothing"])
+        assert missing.exit_code == 2 and "no run 'nothing'" in missing.output
+    finally:
+        get_settings.cache_clear()
+
+
+def test_the_example_configs_are_valid():
+    from pathlib import Path
+
+    configs = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.toml"))
+    assert len(configs) >= 3
+    for path in configs:
+        assert RunConfig.load(path).name == path.stem

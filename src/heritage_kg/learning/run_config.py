@@ -136,13 +136,14 @@ def _drop_none(value):
 
 def _build(cls, data, where: str, section: str):
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: [{section}] must be a table, not {type(data).__name__}")
+        raise ConfigError(f"{where}: {section} must be a table, not {type(data).__name__}")
     hints = typing.get_type_hints(cls)
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:
-        place = f"[{section}] " if section else ""
-        raise ConfigError(f"{where}: unknown key {place}{unknown[0]!r}; the keys there are {', '.join(known)}")
+        # Dotted names, not [section]: the console would read brackets as markup.
+        key = f"{section}.{unknown[0]}" if section else unknown[0]
+        raise ConfigError(f"{where}: unknown key {key!r}; the keys there are {', '.join(known)}")
     values = {}
     for name, spec in known.items():
         if name not in data:
