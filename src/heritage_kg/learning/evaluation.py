@@ -76,3 +76,16 @@ def score_splits(probabilities: dict[str, np.ndarray], targets: dict[str, np.nda
     return {policy: {split: evaluate(targets[split], consistent_decisions(probabilities[split], cut, space)[0], space)
                      for split in probabilities}
             for policy, cut in policies.items()}
+
+
+def comparison_table(scored: dict[str, SplitMetrics], space: LabelSpace) -> str:
+    """A Markdown table, one row per model: per task F1 (precision/recall beneath in the cell),
+    then label micro-F1, macro-F1 and mean task F1."""
+    header = ["model", *space.task_names, "label micro-F1", "label macro-F1", "mean task F1"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, metrics in scored.items():
+        cells = [f"{metrics.tasks[t].f1:.3f} ({metrics.tasks[t].precision:.2f}/{metrics.tasks[t].recall:.2f})"
+                 for t in space.tasks]
+        lines.append("| " + " | ".join([name, *cells, f"{metrics.micro_f1:.3f}", f"{metrics.macro_f1:.3f}",
+                                        f"{metrics.mean_task_f1:.3f}"]) + " |")
+    return "\n".join(lines)

@@ -155,6 +155,16 @@ def _build(cls, data, where: str, section: str):
     return cls(**values)
 
 
+# TOML scalars by the type a field declares: what passes, and how to say what was expected.
+# A bool is an int to Python, never to a config.
+_SCALARS = {
+    bool: (lambda v: isinstance(v, bool), "true or false"),
+    int: (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    float: (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+    str: (lambda v: isinstance(v, str), "a string"),
+}
+
+
 def _coerce(hint, value, where: str, key: str):
     def wrong(expected: str):
         return ConfigError(f"{where}: {key} must be {expected}, not {value!r} ({type(value).__name__})")
@@ -171,22 +181,11 @@ def _coerce(hint, value, where: str, key: str):
         if value not in {member.value for member in hint}:
             raise wrong("one of " + ", ".join(repr(m.value) for m in hint))
         return hint(value)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise wrong("true or false")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise wrong("an integer")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise wrong("a number")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise wrong("a string")
-        return value
+    if hint in _SCALARS:
+        accepts, expected = _SCALARS[hint]
+        if not accepts(value):
+            raise wrong(expected)
+        return hint(value)
     if origin is list:
         if not isinstance(value, list):
             raise wrong("a list")
