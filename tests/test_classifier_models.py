@@ -23,7 +23,7 @@ LABEL_TASK = [0, 0, 1]  # two labels in task 0, one in task 1
 
 @pytest.fixture(autouse=True)
 def _seeded():
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     torch.manual_seed(0)
 
 

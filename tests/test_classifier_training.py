@@ -31,7 +31,7 @@ from heritage_kg.learning.training import train
 
 @pytest.fixture(autouse=True)
 def _two_threads():
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")

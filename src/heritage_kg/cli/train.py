@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import console, progress_bars, reports_errors
+from heritage_kg.cli.common import console, err_console, progress_bars, reports_errors
 from heritage_kg.config import get_settings
 from heritage_kg.errors import TrainingError
 from heritage_kg.learning.run_config import RunConfig
@@ -27,8 +27,14 @@ def train_command(
     from heritage_kg.learning.training import train
 
     run_config = RunConfig.load(config)
-    with progress_bars() as progress:
-        run = train(run_config, models_dir=get_settings().models_dir, progress=progress)
+    try:
+        with progress_bars() as progress:
+            run = train(run_config, models_dir=get_settings().models_dir, progress=progress)
+    except KeyboardInterrupt:
+        # Unlike other commands, training keeps what it did: the last epoch's checkpoint.
+        err_console.print(f"interrupted; the last finished epoch is kept in {get_settings().models_dir / run_config.name}: "
+                          f"run 'heritage-kg train --config {config}' again to resume")
+        raise typer.Exit(130) from None
     test = run.metrics["tuned"]["test"]
     at_half = run.metrics["threshold_0.5"]["test"]
     training = run.training
