@@ -9,7 +9,6 @@ annotations were left out of the graph they learnt from."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from PIL import Image
 
 from heritage_kg.errors import TrainingError
 from heritage_kg.learning.datasets import SPLITS, TrainingSet
-from heritage_kg.learning.features.images import IMAGENET_MEAN, IMAGENET_STD
+from heritage_kg.learning.features.images import IMAGENET_MEAN, IMAGENET_STD, decode_rgb
 from heritage_kg.learning.features.store import FeatureTable
 from heritage_kg.learning.images import ImageCache
 
@@ -107,13 +106,6 @@ _STD = torch.from_numpy(IMAGENET_STD)[None, :, None, None]
 
 def normalise_pixels(pixels: torch.Tensor) -> torch.Tensor:
     return (pixels.to(torch.float32) / 255.0 - _MEAN) / _STD
-
-
-def decode_image(data: bytes, size: int) -> np.ndarray:
-    """RGB uint8 (3, size, size), resized bilinear as the image features are."""
-    with Image.open(io.BytesIO(data)) as image:
-        rgb = image.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
-    return np.asarray(rgb, dtype=np.uint8).transpose(2, 0, 1).copy()
 
 
 def vectors_by_key(table: FeatureTable, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -215,7 +207,7 @@ def _decode_images(urls: list[str | None], cache: ImageCache, size: int) -> tupl
         if path is None:
             continue
         try:
-            pixels[i], mask[i] = decode_image(path.read_bytes(), size), True
+            pixels[i], mask[i] = decode_rgb(path.read_bytes(), size), True
         except (OSError, ValueError, Image.DecompressionBombError):
             continue  # an unreadable file is a missing image: that row is masked
     return pixels, mask

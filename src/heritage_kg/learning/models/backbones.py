@@ -10,8 +10,8 @@ import torch
 from class_resolver import FunctionResolver
 from torch import nn
 
-from heritage_kg.errors import FeatureError, TrainingError
-from heritage_kg.learning.features.images import locate_weights
+from heritage_kg.errors import TrainingError
+from heritage_kg.learning.features.images import locate_weights, resnet50_trunk
 
 RESNET_DIM = 2048
 
@@ -29,19 +29,8 @@ class Trunk(nn.Module):
 
 
 def resnet50(weights: str | None = "none") -> Trunk:
-    from torchvision.models import resnet50 as torchvision_resnet50
-
-    located = locate_weights(weights)
-    model = torchvision_resnet50(weights=None)
-    if located.file is not None:
-        try:
-            state = torch.load(located.file, map_location="cpu", weights_only=True)
-            model.load_state_dict(state.get("state_dict", state) if isinstance(state, dict) else state)
-        except Exception as exc:  # a wrong file fails in many ways; all mean the same to a user
-            raise FeatureError(f"{located.file} is not a ResNet-50 state dict torchvision can load "
-                               f"({type(exc).__name__}: {str(exc)[:200]})") from exc
-    model.fc = nn.Identity()
-    return Trunk(model, RESNET_DIM)
+    """The method's trunk; random weights (under the run's seed) for `none`."""
+    return Trunk(resnet50_trunk(locate_weights(weights)), RESNET_DIM)
 
 
 def tiny(weights: str | None = "none") -> Trunk:
