@@ -161,5 +161,6 @@ def model_card(run: ClassificationRun) -> str:
                  f"{training.get('seconds_per_epoch', 0):.2f} s per epoch, {training.get('seconds', 0):.1f} s in all; "
                  f"peak memory {training.get('peak_memory_mb', 0):.0f} MB. Optimizer {config.optimizer.name} "
                  f"(lr {config.optimizer.lr:g}), batch {config.training.batch_size}, seed {config.seed}. "
-                 f"The config is config.toml: `heritage-kg train --config config.toml` retrains it.")
+                 f"The config is config.toml: `heritage-kg train --config config.toml` retrains it, once its `name` "
+                 "is changed (a finished run is never overwritten).")
     return "\n".join(lines) + "\n"
