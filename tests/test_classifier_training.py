@@ -47,6 +47,14 @@ def synthetic(tmp_path_factory):
             "image_features": write_image_features(root / "image-features", rows)}
 
 
+class Interrupted(Exception):
+    pass
+
+
+def _interrupt(epoch, record):
+    raise Interrupted
+
+
 def fusion_config(synthetic, name: str, **sections) -> RunConfig:
     data = {"dataset": str(synthetic["dataset"]), "text": str(synthetic["text"]), "kg": str(synthetic["kg"]),
             **sections.pop("data", {})}
@@ -102,14 +110,17 @@ def test_a_run_folder_holds_config_weights_labels_metrics_and_card(synthetic, tm
     weights = load_file(folder / "weights.safetensors")
     assert all(torch.equal(weights[name], tensor) for name, tensor in loaded.model.state_dict().items())
     assert [r.name for r in list_runs(tmp_path)] == ["fusion"]
+    with pytest.raises(TrainingError, match="a finished run is already in"):  # never overwritten
+        train(fusion_config(synthetic, "fusion"), models_dir=tmp_path)
+    with pytest.raises(Interrupted):
+        train(fusion_config(synthetic, "half", training={"epochs": 3}), models_dir=tmp_path, on_epoch_end=_interrupt)
+    with pytest.raises(TrainingError, match="unfinished run of another config"):  # nor resumed by another
+        train(fusion_config(synthetic, "half", training={"epochs": 4}), models_dir=tmp_path)
 
 
 def test_an_interrupted_run_resumes_to_the_same_end(synthetic, tmp_path):
     config = fusion_config(synthetic, "resumed", training={"epochs": 5})
     straight = train(config, models_dir=tmp_path / "straight")
-
-    class Interrupted(Exception):
-        pass
 
     def stop_after_two(epoch, record):
         if epoch == 2:
@@ -276,3 +287,14 @@ def test_the_example_configs_are_valid():
     assert len(configs) >= 3
     for path in configs:
         assert RunConfig.load(path).name == path.stem
+
+
+def test_names_are_checked_before_any_feature_is_read(synthetic, tmp_path):
+    # The feature folders do not exist: a name error must come first, not a missing table.
+    config = fusion_config(synthetic, "x", data={"text": str(tmp_path / "none"), "kg": str(tmp_path / "none")},
+                           optimizer={"name": "Adamm"})
+    with pytest.raises(ConfigError, match="no optimizer called 'Adamm'"):
+        train(config, models_dir=tmp_path)
+    config = fusion_config(synthetic, "x", data={"text": str(tmp_path / "none")}, optimizer={"options": {"bogus": 1}})
+    with pytest.raises(ConfigError, match="Adam takes no 'bogus'"):
+        train(config, models_dir=tmp_path)

@@ -51,15 +51,18 @@ def train(config: RunConfig, *, models_dir: Path, progress=None, on_epoch_end: E
     torch.manual_seed(config.seed)
     training_set = open_dataset(config.data.dataset)
     space = label_space(training_set)
+    # Names and task weights are checked before any feature is read.
     model_class = _model_class(config.model.name)
+    optimizer_class = _optimizer_class(config)
+    weights = _loss_weights(config, space)
+    folder = Path(models_dir) / config.name
+    _check_run_folder(folder, config)
     inputs = _assemble(config, training_set, visual=model_class is ContextNet)
     model = build_model(config.model.name, _model_arguments(config, space, inputs, visual=model_class is ContextNet))
-    optimizer = make_optimizer(config, model)
-    weights = _loss_weights(config, space)
+    optimizer = make_optimizer(optimizer_class, config, model)
     label_task = torch.tensor(space.label_task, dtype=torch.long)
     generator = torch.Generator().manual_seed(config.seed)
 
-    folder = Path(models_dir) / config.name
     state, best = _start_or_resume(folder, config, model, optimizer, generator)
     train_rows, validation = inputs.splits["train"], inputs.splits["validation"]
     clock_start = time.perf_counter()
@@ -147,19 +150,24 @@ def _model_arguments(config: RunConfig, space: LabelSpace, inputs: AssembledInpu
             "dropout": config.model.dropout, "modality_dropout": config.model.modality_dropout}
 
 
-def make_optimizer(config: RunConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
-    """Any torch optimizer by name, with lr, weight decay, and momentum where it takes one."""
+def _optimizer_class(config: RunConfig) -> type[torch.optim.Optimizer]:
     try:
         cls = optimizer_resolver.lookup(config.optimizer.name)
     except (KeyError, ValueError):
         raise ConfigError(f"optimizer.name: no optimizer called {config.optimizer.name!r}; known: "
                           f"{', '.join(sorted(optimizer_resolver.lookup_dict))}") from None
+    unknown = [key for key in config.optimizer.options if key not in inspect.signature(cls).parameters]
+    if unknown:
+        raise ConfigError(f"optimizer.options: {cls.__name__} takes no {unknown[0]!r}")
+    return cls
+
+
+def make_optimizer(cls: type[torch.optim.Optimizer], config: RunConfig, model: torch.nn.Module
+                   ) -> torch.optim.Optimizer:
+    """The optimizer with lr, weight decay, and momentum where it takes one, plus its options."""
     accepted = inspect.signature(cls).parameters
     arguments = {"lr": config.optimizer.lr, "weight_decay": config.optimizer.weight_decay,
                  "momentum": config.optimizer.momentum, **config.optimizer.options}
-    unknown = [key for key in config.optimizer.options if key not in accepted]
-    if unknown:
-        raise ConfigError(f"optimizer.options: {cls.__name__} takes no {unknown[0]!r}")
     return cls(model.parameters(), **{key: value for key, value in arguments.items() if key in accepted})
 
 
@@ -193,15 +201,19 @@ def evaluation_loss(model: torch.nn.Module, inputs: SplitInputs, weights: LossWe
     return total / max(len(inputs), 1)
 
 
-def _start_or_resume(folder: Path, config: RunConfig, model, optimizer, generator):
-    if has_checkpoint(folder):
-        if checkpoint_digest(folder) != config.digest:
-            raise TrainingError(f"{folder} holds an unfinished run of another config; give this run another name, "
-                                "or remove that folder to start over")
-        return load_checkpoint(folder, model, optimizer, generator)
-    if (folder / "metrics.json").exists():
+def _check_run_folder(folder: Path, config: RunConfig) -> None:
+    """A run folder may be new, or hold an unfinished run of this very config (to resume)."""
+    if has_checkpoint(folder) and checkpoint_digest(folder) != config.digest:
+        raise TrainingError(f"{folder} holds an unfinished run of another config; give this run another name, "
+                            "or remove that folder to start over")
+    if not has_checkpoint(folder) and (folder / "metrics.json").exists():
         raise TrainingError(f"a finished run is already in {folder}; give this run another name "
                             "('heritage-kg models show' describes the old one)")
+
+
+def _start_or_resume(folder: Path, config: RunConfig, model, optimizer, generator):
+    if has_checkpoint(folder):
+        return load_checkpoint(folder, model, optimizer, generator)
     return TrainingState(config.digest), {name: t.detach().clone() for name, t in model.state_dict().items()}
 
 
