@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from heritage_kg.cli import app
 from heritage_kg.cli.common import console, err_console, progress_bars, reports_errors
@@ -49,7 +48,7 @@ def train_command(
 @models_app.command("list")
 @reports_errors
 def list_command():
-    """The finished runs, with their test scores (tuned thresholds)."""
+    """The finished runs, with their test scores (thresholds tuned on validation)."""
     from heritage_kg.learning.runs import list_runs
 
     models_dir = get_settings().models_dir
@@ -57,12 +56,16 @@ def list_command():
     if not runs:
         console.print(f"no trained model in {models_dir}; train one with 'heritage-kg train --config FILE.toml'")
         return
-    table = Table("run", "model", "dataset", "labels", "micro-F1", "macro-F1", "mean task F1")
+    # Plain columns, not a rich table: a narrow terminal would cut the names that 'models show' takes.
+    rows = [("run", "model", "dataset", "labels", "micro-F1", "macro-F1", "task F1")]
     for run in runs:
         test = run.metrics["tuned"]["test"]
-        table.add_row(run.name, run.model_name, run.space.dataset, str(len(run.space.labels)),
-                      f"{test.micro_f1:.3f}", f"{test.macro_f1:.3f}", f"{test.mean_task_f1:.3f}")
-    console.print(table)
+        rows.append((run.name, run.model_name, run.space.dataset, str(len(run.space.labels)),
+                     f"{test.micro_f1:.3f}", f"{test.macro_f1:.3f}", f"{test.mean_task_f1:.3f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        console.print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(),
+                      highlight=False, markup=False)
 
 
 @models_app.command("show")
