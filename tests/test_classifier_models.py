@@ -35,6 +35,7 @@ def visual_batch(rows: int = 6, context_dim: int = 4) -> dict[str, torch.Tensor]
 # --- the loss
 
 
+@torch.no_grad()  # values only; no gradient is asked for
 def test_the_loss_is_the_methods_weighted_sum():
     model = ContextNet(LABEL_TASK, backbone="tiny", context=["text"], context_dims=[4])
     batch = visual_batch()
@@ -47,7 +48,7 @@ def test_the_loss_is_the_methods_weighted_sum():
     kept = batch["text_mask"]
     smooth_l1 = torch.nn.functional.smooth_l1_loss(output.projection[kept], batch["text"][kept])
     expected = 0.9 * (0.25 * task0 + 0.75 * task1) + 0.1 * smooth_l1
-    assert float(model.loss(output, batch, weights, label_task).detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
+    assert float(model.loss(output, batch, weights, label_task)) == pytest.approx(float(expected), rel=1e-5)
     # Default lambda_t: equal, summing to 1 (0.5 each here).
     assert float(classification_loss(output.logits, batch["targets"], label_task, LossWeights().of_tasks(2))) == \
         pytest.approx(float(0.5 * task0 + 0.5 * task1), rel=1e-5)
