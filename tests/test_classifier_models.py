@@ -63,6 +63,7 @@ def test_a_zero_weight_silences_its_part_of_the_network():
     assert model.encoder.weight.grad.abs().sum() == 0          # lambda_e = 0
 
 
+@torch.no_grad()
 def test_the_context_loss_counts_only_rows_that_have_the_context():
     model = ContextNet(LABEL_TASK, backbone="tiny", context=["text"], context_dims=[4]).eval()
     batch = visual_batch()
