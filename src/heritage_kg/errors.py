@@ -71,3 +71,13 @@ class CurationError(HeritageKGError):
 
 class ReasonerError(HeritageKGError):
     """The OWL reasoner cannot run: no Java runtime, or HermiT failed on the input."""
+
+
+class ConfigError(HeritageKGError):
+    """A training config cannot be used: an unknown key, a value of the wrong type or out of
+    range, or a component name no registry knows."""
+
+
+class TrainingError(HeritageKGError):
+    """A model cannot be trained or loaded: an empty split, a missing or mismatched feature table,
+    knowledge-graph vectors that would leak held-out labels, or a run folder that is not a run."""

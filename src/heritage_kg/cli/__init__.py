@@ -1,5 +1,5 @@
 """The `heritage-kg` command line. Each area of the platform registers its commands on `app`
-from a module of its own (graph, serve, dataset, links, embed)."""
+from a module of its own (graph, serve, dataset, links, embed, train)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ app = typer.Typer(
 
 from heritage_kg.cli import graph  # noqa: E402,F401  (registers its commands)
 
-for _area in ("serve", "dataset", "links", "embed", "embed_kg", "images"):
+for _area in ("serve", "dataset", "links", "embed", "embed_kg", "images", "train"):
     try:
         __import__(f"heritage_kg.cli.{_area}")
     except ModuleNotFoundError as _missing:

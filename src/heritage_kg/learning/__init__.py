@@ -1,2 +1,2 @@
-"""Stage 3: learning from the graph: training sets derived by SPARQL, and features (text, KG,
-images) for the classifier."""
+"""Stage 3: learning from the graph: training sets derived by SPARQL, features (text, KG,
+images), and the subject classifier (models/, training, evaluation, baselines, run folders)."""

@@ -80,17 +80,40 @@ def locate_weights(weights: str | Path | None) -> ResNetWeights:
                        "or pass --weights /path/to/resnet50.pth, or --weights none for random weights (tests only)")
 
 
+def resnet50_trunk(weights: ResNetWeights):
+    """torchvision's ResNet-50 with `weights` loaded (random when it names no file) and its final
+    fully connected layer removed: 2048-d out. Shared by the feature extractor and the classifier."""
+    import torch
+    from torchvision.models import resnet50
+
+    model = resnet50(weights=None)
+    if weights.file is not None:
+        try:
+            state = torch.load(weights.file, map_location="cpu", weights_only=True)
+            model.load_state_dict(state.get("state_dict", state) if isinstance(state, dict) else state)
+        except Exception as exc:  # a wrong file can fail in many ways; all mean the same to a user
+            raise FeatureError(f"{weights.file} is not a ResNet-50 state dict torchvision can load "
+                               f"({type(exc).__name__}: {str(exc)[:200]})") from exc
+    model.fc = torch.nn.Identity()
+    return model
+
+
 def _file_digest(path: Path) -> str:
     with open(path, "rb") as stream:
         return hashlib.file_digest(stream, "sha256").hexdigest()[:10]
 
 
+def decode_rgb(data: bytes, size: int = SIZE) -> np.ndarray:
+    """One image's bytes as RGB pixels, uint8 (3, size, size), resized bilinear."""
+    with Image.open(io.BytesIO(data)) as image:
+        rgb = image.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
+    return np.asarray(rgb, dtype=np.uint8).transpose(2, 0, 1).copy()
+
+
 def image_tensor(data: bytes) -> np.ndarray:
     """One image's bytes as the trunk's input: float32 (3, 224, 224), ImageNet-normalised."""
-    with Image.open(io.BytesIO(data)) as image:
-        rgb = image.convert("RGB").resize((SIZE, SIZE), Image.Resampling.BILINEAR)
-    pixels = np.asarray(rgb, dtype=np.float32) / 255.0
-    return ((pixels - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1)
+    pixels = decode_rgb(data).astype(np.float32) / 255.0
+    return (pixels - IMAGENET_MEAN[:, None, None]) / IMAGENET_STD[:, None, None]
 
 
 class ImageEncoder:
@@ -147,21 +170,13 @@ class ImageEncoder:
 
     def _load(self):
         import torch
-        from torchvision.models import resnet50
 
         if self.weights_.file is None:
             with torch.random.fork_rng():  # the same random trunk every time, global RNG untouched
                 torch.manual_seed(RANDOM_SEED)
-                model = resnet50(weights=None)
+                model = resnet50_trunk(self.weights_)
         else:
-            model = resnet50(weights=None)
-            try:
-                state = torch.load(self.weights_.file, map_location="cpu", weights_only=True)
-                model.load_state_dict(state.get("state_dict", state) if isinstance(state, dict) else state)
-            except Exception as exc:  # a wrong file can fail in many ways; all mean the same to a user
-                raise FeatureError(f"{self.weights_.file} is not a ResNet-50 state dict torchvision can load "
-                                   f"({type(exc).__name__}: {str(exc)[:200]})") from exc
-        model.fc = torch.nn.Identity()
+            model = resnet50_trunk(self.weights_)
         self.model_ = (model.eval(), torch)
 
     def _encode(self, files: list[Path], data: list[bytes]) -> np.ndarray:

@@ -1,0 +1,300 @@
+"""`train(config)`: the visual and fusion classifiers learn, write a run folder that loads back
+without running code, resume after an interruption exactly, and refuse bad inputs clearly."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from classifier_data import (
+    BAR,
+    BLUE,
+    COLOUR,
+    FORM,
+    RED,
+    synthetic_rows,
+    write_image_features,
+    write_images,
+    write_kg_features,
+    write_text_features,
+    write_training_set,
+)
+from safetensors.torch import load_file
+
+from heritage_kg.errors import ConfigError, TrainingError
+from heritage_kg.learning.run_config import RunConfig
+from heritage_kg.learning.runs import list_runs, load_run
+from heritage_kg.learning.training import train
+
+
+@pytest.fixture(autouse=True)
+def _two_threads():
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """A 300-artwork synthetic dataset with its images and text, KG and image feature tables."""
+    root = tmp_path_factory.mktemp("synthetic")
+    rows = synthetic_rows(300)
+    return {"root": root, "rows": rows,
+            "dataset": write_training_set(root / "datasets" / "synthetic", rows),
+            "images": write_images(root / "images", rows),
+            "text": write_text_features(root / "text", rows),
+            "kg": write_kg_features(root / "kg", rows, dataset="synthetic"),
+            "image_features": write_image_features(root / "image-features", rows)}
+
+
+class Interrupted(Exception):
+    pass
+
+
+def _interrupt(epoch, record):
+    raise Interrupted
+
+
+def fusion_config(synthetic, name: str, **sections) -> RunConfig:
+    data = {"dataset": str(synthetic["dataset"]), "text": str(synthetic["text"]), "kg": str(synthetic["kg"]),
+            **sections.pop("data", {})}
+    return RunConfig.from_dict({
+        "name": name, "seed": 3, "data": data,
+        "model": {"name": "fusion", "inputs": ["text", "kg", "medium", "artist"], "hidden": 32,
+                  **sections.pop("model", {})},
+        "optimizer": {"name": "Adam", "lr": 0.01, "weight_decay": 0.0, **sections.pop("optimizer", {})},
+        "training": {"epochs": 6, "patience": 10, "batch_size": 32, **sections.pop("training", {})},
+        **sections})
+
+
+def test_the_visual_path_learns_labels_from_pixels(synthetic, tmp_path):
+    config = RunConfig.from_dict({
+        "name": "visual", "seed": 0,
+        "data": {"dataset": str(synthetic["dataset"]), "image_folder": str(synthetic["images"]), "image_size": 32,
+                 "text": str(synthetic["text"])},
+        "model": {"name": "contextnet", "trunk": "trained", "backbone": "tiny", "weights": "none", "context": ["text"]},
+        "optimizer": {"name": "Adam", "lr": 0.01, "weight_decay": 0.0},
+        "training": {"epochs": 5, "patience": 5, "batch_size": 32}})
+    run = train(config, models_dir=tmp_path)
+
+    test = run.metrics["tuned"]["test"]
+    # Chance for a label with prevalence p is an F1 of about p (saying yes at random at rate p),
+    # 0.35-0.45 here; the pixels carry every label.
+    assert test.micro_f1 > 0.8, test
+    assert all(test.labels[iri].f1 > 0.7 for iri in (RED, BLUE, BAR)), test.labels
+    assert run.training["epochs_run"] == 5
+    # The history shows learning: the validation loss fell.
+    history = run.training["history"]
+    assert history[run.training["best_epoch"] - 1]["validation_loss"] < history[0]["validation_loss"]
+
+
+def test_a_run_folder_holds_config_weights_labels_metrics_and_card(synthetic, tmp_path):
+    run = train(fusion_config(synthetic, "fusion"), models_dir=tmp_path)
+    folder = tmp_path / "fusion"
+    assert {p.name for p in folder.iterdir()} == {"config.toml", "weights.safetensors", "model.json", "labels.json",
+                                                 "metrics.json", "README.md"}  # the checkpoint is gone once done
+    labels = json.loads((folder / "labels.json").read_text())
+    assert [entry["iri"] for entry in labels["labels"]] == [RED, BLUE, BAR]
+    assert [entry["threshold"] for entry in labels["labels"]] == pytest.approx(run.thresholds.tolist())
+    metrics = json.loads((folder / "metrics.json").read_text())
+    for policy in ("threshold_0.5", "tuned"):
+        assert set(metrics[policy]) == {"train", "validation", "test"}
+        test = metrics[policy]["test"]
+        assert set(test["tasks"]) == {COLOUR, FORM}
+        assert set(test["labels"]["" + RED]) >= {"accuracy", "precision", "recall", "f1"}
+    assert metrics["tuned"]["test"]["micro_f1"] > 0.8  # the text vectors carry the labels
+    assert "| colour |" in (folder / "README.md").read_text()
+
+    loaded = load_run(folder)
+    assert loaded.config == run.config
+    weights = load_file(folder / "weights.safetensors")
+    assert all(torch.equal(weights[name], tensor) for name, tensor in loaded.model.state_dict().items())
+    assert [r.name for r in list_runs(tmp_path)] == ["fusion"]
+    with pytest.raises(TrainingError, match="a finished run is already in"):  # never overwritten
+        train(fusion_config(synthetic, "fusion"), models_dir=tmp_path)
+    with pytest.raises(Interrupted):
+        train(fusion_config(synthetic, "half", training={"epochs": 3}), models_dir=tmp_path, on_epoch_end=_interrupt)
+    with pytest.raises(TrainingError, match="unfinished run of another config"):  # nor resumed by another
+        train(fusion_config(synthetic, "half", training={"epochs": 4}), models_dir=tmp_path)
+
+
+def test_an_interrupted_run_resumes_to_the_same_end(synthetic, tmp_path):
+    config = fusion_config(synthetic, "resumed", training={"epochs": 5})
+    straight = train(config, models_dir=tmp_path / "straight")
+
+    def stop_after_two(epoch, record):
+        if epoch == 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        train(config, models_dir=tmp_path / "resumed", on_epoch_end=stop_after_two)
+    assert (tmp_path / "resumed" / "resumed" / "checkpoint.safetensors").is_file()
+    epochs_after_resume = []
+    resumed = train(config, models_dir=tmp_path / "resumed",
+                    on_epoch_end=lambda epoch, record: epochs_after_resume.append(epoch))
+
+    assert epochs_after_resume == [3, 4, 5]
+    assert resumed.training["history"] == [{**r, "seconds": pytest.approx(r["seconds"], abs=60)}
+                                           for r in straight.training["history"]]
+    for name, tensor in straight.model.state_dict().items():
+        assert torch.equal(tensor, resumed.model.state_dict()[name]), name
+    assert resumed.metrics["tuned"]["test"] == straight.metrics["tuned"]["test"]
+
+
+def test_the_same_seed_gives_the_same_run_and_another_seed_another(synthetic, tmp_path):
+    first = train(fusion_config(synthetic, "a", training={"epochs": 2}), models_dir=tmp_path)
+    again = train(fusion_config(synthetic, "b", training={"epochs": 2}), models_dir=tmp_path)
+    other = train(fusion_config(synthetic, "c", seed=4, training={"epochs": 2}), models_dir=tmp_path)
+    state = first.model.state_dict()
+    assert all(torch.equal(state[k], v) for k, v in again.model.state_dict().items())
+    assert not all(torch.equal(state[k], v) for k, v in other.model.state_dict().items())
+
+
+def test_early_stopping_keeps_the_best_epoch(synthetic, tmp_path):
+    # A learning rate this high overshoots: validation loss stops improving within a few epochs.
+    run = train(fusion_config(synthetic, "early", optimizer={"lr": 0.5}, training={"epochs": 20, "patience": 2}),
+                models_dir=tmp_path)
+    history = run.training["history"]
+    assert run.training["stopped_early"] and len(history) < 20
+    best = min(history, key=lambda r: r["validation_loss"])
+    assert run.training["best_epoch"] == best["epoch"] == len(history) - 2
+
+
+def test_the_frozen_trunk_trains_over_precomputed_image_vectors(synthetic, tmp_path):
+    config = RunConfig.from_dict({
+        "name": "frozen", "data": {"dataset": str(synthetic["dataset"]), "images": str(synthetic["image_features"]),
+                                   "kg": str(synthetic["kg"]), "text": str(synthetic["text"])},
+        "model": {"name": "contextnet", "trunk": "frozen", "context": ["text", "kg"]},
+        "optimizer": {"name": "SGD", "lr": 0.05},
+        "training": {"epochs": 3, "batch_size": 64}})
+    run = train(config, models_dir=tmp_path)
+    assert run.model_arguments["backbone"] == "precomputed" and run.model_arguments["context_dims"] == [16, 8]
+    assert run.model.encoder.out_features == 24
+    assert run.metrics["tuned"]["test"].micro_f1 > 0.6
+
+
+# --- refusals
+
+
+def test_kg_vectors_trained_for_another_dataset_are_refused(synthetic, tmp_path):
+    other = write_kg_features(tmp_path / "kg-level1", synthetic["rows"], dataset="synthetic-level1")
+    with pytest.raises(TrainingError, match="trained for dataset 'synthetic-level1', not 'synthetic'.*leak"):
+        train(fusion_config(synthetic, "leaky", data={"kg": str(other)}), models_dir=tmp_path)
+    assert not (tmp_path / "leaky").exists()
+
+
+def test_fusion_reads_artist_vectors_not_the_artworks_own(synthetic, tmp_path):
+    from heritage_kg.learning.datasets import open_dataset
+    from heritage_kg.learning.features.store import FeatureTable
+    from heritage_kg.learning.inputs import assemble_inputs
+
+    rows = synthetic["rows"]
+    # Artwork vectors that spell out the labels: a model reading them would be cheating.
+    leaky = np.array([[float(iri in r["labels"]) for iri in (RED, BLUE, BAR)] * 4 for r in rows])
+    folder = write_kg_features(tmp_path / "kg", rows, dataset="synthetic", dim=12, artwork_vectors=leaky)
+    table = FeatureTable.load(folder)
+    assembled = assemble_inputs(open_dataset(synthetic["dataset"]), ["kg"], [], features={"kg": table})
+    test = assembled.splits["test"]
+    by_artwork = {r["artwork"]: r for r in rows}
+    for i, iri in enumerate(test.artworks):
+        expected = table.get(by_artwork[iri]["artists"][0])
+        assert np.array_equal(test.tensors["kg"][i].numpy(), expected)
+        assert not np.array_equal(test.tensors["kg"][i].numpy(), table.get(iri))
+
+
+def test_a_missing_feature_table_is_a_clear_error(synthetic, tmp_path):
+    with pytest.raises(TrainingError, match=r"no text feature table in .*nowhere.*heritage-kg embed text --dataset synthetic"):
+        train(fusion_config(synthetic, "x", data={"text": str(tmp_path / "nowhere")}), models_dir=tmp_path)
+    config = fusion_config(synthetic, "y")
+    config.data.kg = None
+    with pytest.raises(TrainingError, match="names no data.kg folder"):
+        train(config, models_dir=tmp_path)
+
+
+def test_an_empty_dataset_is_a_clear_error(synthetic, tmp_path):
+    empty = write_training_set(tmp_path / "empty", [])
+    with pytest.raises(TrainingError, match="dataset empty has no artwork"):
+        train(fusion_config(synthetic, "x", data={"dataset": str(empty)}), models_dir=tmp_path)
+    train_only = write_training_set(tmp_path / "train-only", [r for r in synthetic["rows"] if r["split"] == "train"],
+                                    name="synthetic")
+    with pytest.raises(TrainingError, match="validation split of dataset synthetic has no artwork"):
+        train(fusion_config(synthetic, "x", data={"dataset": str(train_only)}), models_dir=tmp_path)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"trainig": {}}, "unknown key 'trainig'"),
+    ({"training": {"epochs": "ten"}}, "training.epochs must be an integer, not 'ten'"),
+    ({"training": {"epochs": 0}}, "training.epochs must be at least 1"),
+    ({"model": {"inputs": ["text", "smell"]}}, "no input 'smell'"),
+    ({"model": {"trunk": "half"}}, "model.trunk must be one of 'frozen', 'trained'"),
+    ({"optimizer": {"lr": True}}, "optimizer.lr must be a number"),
+])
+def test_a_bad_config_is_a_clear_error(change, message):
+    document = {"name": "x", "data": {"dataset": "d"}}
+    for section, values in change.items():
+        document[section] = values
+    with pytest.raises(ConfigError, match=message):
+        RunConfig.from_dict(document)
+
+
+def test_unknown_components_by_name_are_clear_errors(synthetic, tmp_path):
+    with pytest.raises(ConfigError, match="no optimizer called 'sgdd'.*sgd"):
+        train(fusion_config(synthetic, "x", optimizer={"name": "sgdd"}), models_dir=tmp_path)
+    with pytest.raises(ConfigError, match="no classifier called 'transformer'"):
+        train(fusion_config(synthetic, "x", model={"name": "transformer"}), models_dir=tmp_path)
+    with pytest.raises(ConfigError, match="no task 'sound'"):
+        train(fusion_config(synthetic, "x", loss={"task_weights": {"sound": 1.0}}), models_dir=tmp_path)
+
+
+# --- the command line
+
+
+def test_train_and_models_commands(synthetic, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from heritage_kg.cli import app
+    from heritage_kg.config import get_settings
+
+    monkeypatch.setenv("HERITAGE_KG_MODELS_DIR", str(tmp_path / "models"))
+    get_settings.cache_clear()
+    try:
+        config = tmp_path / "run.toml"
+        fusion_config(synthetic, "cli-run", training={"epochs": 2}).save(config)
+        runner = CliRunner()
+        result = runner.invoke(app, ["train", "--config", str(config)])
+        assert result.exit_code == 0, result.output
+        assert "cli-run: 2 epochs" in result.output and "micro-F1" in result.output
+        listed = runner.invoke(app, ["models", "list"])
+        assert listed.exit_code == 0 and "cli-run" in listed.output and "fusion" in listed.output
+        shown = runner.invoke(app, ["models", "show", "cli-run"])
+        assert shown.exit_code == 0 and "# cli-run" in shown.output and "| colour |" in shown.output
+
+        bad = tmp_path / "bad.toml"
+        bad.write_text(config.read_text().replace("[training]", "[training]\nepoch = 3"))
+        refused = runner.invoke(app, ["train", "--config", str(bad)])
+        assert refused.exit_code == 2 and "unknown key 'training.epoch'" in refused.output
+        assert "Traceback" not in refused.output
+        missing = runner.invoke(app, ["models", "show", "nothing"])
+        assert missing.exit_code == 2 and "no run 'nothing'" in missing.output
+    finally:
+        get_settings.cache_clear()
+
+
+def test_the_example_configs_are_valid():
+    from pathlib import Path
+
+    configs = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.toml"))
+    assert len(configs) >= 3
+    for path in configs:
+        assert RunConfig.load(path).name == path.stem
+
+
+def test_names_are_checked_before_any_feature_is_read(synthetic, tmp_path):
+    # The feature folders do not exist: a name error must come first, not a missing table.
+    config = fusion_config(synthetic, "x", data={"text": str(tmp_path / "none"), "kg": str(tmp_path / "none")},
+                           optimizer={"name": "Adamm"})
+    with pytest.raises(ConfigError, match="no optimizer called 'Adamm'"):
+        train(config, models_dir=tmp_path)
+    config = fusion_config(synthetic, "x", data={"text": str(tmp_path / "none")}, optimizer={"options": {"bogus": 1}})
+    with pytest.raises(ConfigError, match="Adam takes no 'bogus'"):
+        train(config, models_dir=tmp_path)
