@@ -27,4 +27,5 @@ def serve(
     console.print(f"serving {location} ({len(graphs)} named graphs) on http://{host}:{port}/ "
                   f"(SPARQL endpoint: http://{host}:{port}/sparql)")
     # The service reads the store given here: its routers take the settings the app is made with.
-    uvicorn.run(create_app(settings().model_copy(update={"store": location})), host=host, port=port, log_level="warning")
+    app = create_app(settings().model_copy(update={"store": location}))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
