@@ -11,7 +11,7 @@ AUTHORITIES ?= ../shared/data/authorities
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install build-graph serve bench clean browser
+.PHONY: demo test install build-graph serve bench clean browser java
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -38,7 +38,11 @@ demo: build-graph serve
 browser:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then apt-get update && apt-get install -y chromium chromium-driver; fi
 
-test: install browser
+# The HermiT reasoner (`heritage-kg validate --reasoner`, tested) runs on Java: Debian's headless JRE.
+java:
+	@if ! command -v java >/dev/null 2>&1; then apt-get update && apt-get install -y default-jre-headless; fi
+
+test: install browser java
 	$(BIN)/python -m pytest
 
 bench: install

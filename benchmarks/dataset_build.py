@@ -48,15 +48,15 @@ def main() -> None:
     store, store_note = _store(args)
     out_root = Path(tempfile.mkdtemp(prefix="dataset-benchmark-"))
     level2, level2_s = _timed(lambda: build_dataset(
-        store, DatasetSpec(name="tate-level2", seed=args.seed), folder=out_root / "tate-level2"))
+        store, DatasetSpec(name="tate-level2", seed=args.seed), datasets_dir=out_root))
     level1, level1_s = _timed(lambda: build_dataset(
-        store, DatasetSpec(name="tate-level1", granularity="level1", seed=args.seed), folder=out_root / "tate-level1"))
+        store, DatasetSpec(name="tate-level1", granularity="level1", seed=args.seed), datasets_dir=out_root))
     subsets, subsets_s = _timed(lambda: build_medium_subsets(
-        store, DatasetSpec(name="tate-level2", seed=args.seed), root=out_root / "media"))
+        store, DatasetSpec(name="tate-level2", seed=args.seed), datasets_dir=out_root / "media"))
     # Visual mode (--require-image): with no image fetched here, the artworks with a thumbnail URL.
     visual, visual_s = _timed(lambda: build_dataset(
         store, DatasetSpec(name="tate-level2-visual", seed=args.seed, require_image=True),
-        folder=out_root / "tate-level2-visual", images=ImageCache(out_root / "no-images")))
+        datasets_dir=out_root, images=ImageCache(out_root / "no-images")))
     label_sets = level2.table.column("labels").to_pylist()
     _, split_s = _timed(lambda: stratified_split(label_sets, level2.labels, args.seed))
 

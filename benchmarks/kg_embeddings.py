@@ -30,13 +30,14 @@ def _store(args):
 
 def _dataset(args, store, workdir: Path):
     """The dataset to be leak-free for, and how it was made."""
+    from heritage_kg.config import get_settings
     from heritage_kg.learning.datasets import DatasetSpec, build_dataset, open_dataset
 
     if args.dataset:
-        return open_dataset(args.dataset), f"given: {args.dataset}"
+        return open_dataset(args.dataset, get_settings().datasets_dir), f"given: {args.dataset}"
     clock = time.perf_counter()
     training_set = build_dataset(store, DatasetSpec(name="tate-level2", granularity="level2", seed=args.seed),
-                                 folder=workdir / "tate-level2")
+                                 datasets_dir=workdir)
     return training_set, (f"the full Tate level-2 dataset (build_dataset, seed {args.seed}, "
                           f"{time.perf_counter() - clock:.0f} s)")
 

@@ -5,7 +5,6 @@ downloads the answer as CSV, and leaves a screenshot in tests/artifacts/ for a p
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
@@ -17,7 +16,7 @@ import uvicorn
 
 from api import dependencies
 from api.app import create_app
-from heritage_kg.config import get_settings
+from heritage_kg.config import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -38,11 +37,8 @@ def _free_port() -> int:
 def service_url(fixture_store):
     """The whole service (SPARQL endpoint, Linked Data, curator's page) on a loopback port,
     reading the fixture store."""
-    previous = os.environ.get("HERITAGE_KG_STORE")
-    os.environ["HERITAGE_KG_STORE"] = fixture_store.location
-    get_settings.cache_clear()
     dependencies._store.cache_clear()
-    app = create_app()
+    app = create_app(Settings(store=fixture_store.location))
     # The Linked Data pages read the fixture store object this process already holds open.
     app.dependency_overrides[dependencies.get_store] = lambda: fixture_store
     port = _free_port()
@@ -56,11 +52,6 @@ def service_url(fixture_store):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=15)
-    if previous is None:
-        os.environ.pop("HERITAGE_KG_STORE", None)
-    else:
-        os.environ["HERITAGE_KG_STORE"] = previous
-    get_settings.cache_clear()
     dependencies._store.cache_clear()
 
 

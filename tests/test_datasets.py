@@ -55,16 +55,22 @@ def test_a_selected_node_gives_way_to_its_selected_descendant():
 # --- the fixture store
 
 @pytest.fixture()
-def datasets_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("HERITAGE_KG_DATASETS_DIR", str(tmp_path / "datasets"))
+def datasets_dir(tmp_path):
+    return tmp_path / "datasets"
+
+
+@pytest.fixture()
+def cli_datasets_dir(datasets_dir, monkeypatch):
+    """The datasets folder the command line reads from its environment."""
+    monkeypatch.setenv("HERITAGE_KG_DATASETS_DIR", str(datasets_dir))
     get_settings.cache_clear()
-    yield tmp_path / "datasets"
+    yield datasets_dir
     get_settings.cache_clear()
 
 
 def test_fixture_level2_keeps_the_most_specific_categories(fixture_store, datasets_dir):
     spec = DatasetSpec(name="fixture-l2", tasks=FIXTURE_TASKS, min_examples=1)
-    training_set = build_dataset(fixture_store, spec)
+    training_set = build_dataset(fixture_store, spec, datasets_dir=datasets_dir)
 
     # Every level-1 subject in use (adults, landscape, trees, religious) has a selected level-2
     # subject below it, so only the level-2 subjects are labels.
@@ -79,7 +85,7 @@ def test_fixture_level2_keeps_the_most_specific_categories(fixture_store, datase
 
 def test_fixture_threshold_keeps_a_general_node_when_nothing_below_reaches_it(fixture_store, datasets_dir):
     training_set = build_dataset(fixture_store, DatasetSpec(name="fixture-adults", tasks=FIXTURE_TASKS,
-                                                            min_examples=2))
+                                                            min_examples=2), datasets_dir=datasets_dir)
 
     # "adults" annotates three artworks (one directly, two through woman/man); no other node two.
     assert training_set.labels == [SUBJECT + "95"]
@@ -90,7 +96,7 @@ def test_fixture_threshold_keeps_a_general_node_when_nothing_below_reaches_it(fi
 
 def test_fixture_level1_has_one_label_per_task(fixture_store, datasets_dir):
     training_set = build_dataset(fixture_store, DatasetSpec(name="fixture-l1", tasks=FIXTURE_TASKS,
-                                                            granularity="level1"))
+                                                            granularity="level1"), datasets_dir=datasets_dir)
 
     assert training_set.labels == [SUBJECT + "60", SUBJECT + "13", SUBJECT + "91"]
     labels = {r["artwork"]: r["labels"] for r in training_set.table.to_pylist()}
@@ -99,8 +105,9 @@ def test_fixture_level1_has_one_label_per_task(fixture_store, datasets_dir):
 
 
 def test_the_folder_follows_the_contract_and_opens_by_name(fixture_store, datasets_dir):
-    built = build_dataset(fixture_store, DatasetSpec(name="fixture-contract", tasks=FIXTURE_TASKS, min_examples=1))
-    opened = open_dataset("fixture-contract")
+    built = build_dataset(fixture_store, DatasetSpec(name="fixture-contract", tasks=FIXTURE_TASKS, min_examples=1),
+                          datasets_dir=datasets_dir)
+    opened = open_dataset("fixture-contract", datasets_dir)
 
     assert opened.folder == datasets_dir / "fixture-contract"
     assert opened.table.schema.equals(table_schema())
@@ -127,16 +134,18 @@ def test_the_folder_follows_the_contract_and_opens_by_name(fixture_store, datase
     assert (man.pref_label, man.task, man.level, man.counts["total"]) == ("man", SUBJECT + "91", 2, 1)
     assert (man.broader_label, man.display_label) == ("adults", "adults › man")
     # The version names parameters and store build: the same build gives the same version.
-    again = build_dataset(fixture_store, DatasetSpec(name="fixture-contract", tasks=FIXTURE_TASKS, min_examples=1))
+    again = build_dataset(fixture_store, DatasetSpec(name="fixture-contract", tasks=FIXTURE_TASKS, min_examples=1),
+                          datasets_dir=datasets_dir)
     other = build_dataset(fixture_store, DatasetSpec(name="fixture-other", tasks=FIXTURE_TASKS, min_examples=1,
-                                                     seed=3))
+                                                     seed=3), datasets_dir=datasets_dir)
     assert again.manifest.version == manifest.version != other.manifest.version
 
 
 def test_a_medium_subset_keeps_only_artworks_of_the_group(fixture_store, datasets_dir):
-    full = build_dataset(fixture_store, DatasetSpec(name="fixture-full", tasks=FIXTURE_TASKS, min_examples=1))
+    full = build_dataset(fixture_store, DatasetSpec(name="fixture-full", tasks=FIXTURE_TASKS, min_examples=1),
+                         datasets_dir=datasets_dir)
     painting = build_dataset(fixture_store, DatasetSpec(name="fixture-painting", tasks=FIXTURE_TASKS,
-                                                        min_examples=1, media=("painting",)))
+                                                        min_examples=1, media=("painting",)), datasets_dir=datasets_dir)
 
     assert painting.table.column("artwork").to_pylist() == [ARTWORK + "N00530"]
     assert painting.labels == full.labels  # the label space of the all-media dataset
@@ -152,31 +161,32 @@ def test_a_medium_subset_keeps_only_artworks_of_the_group(fixture_store, dataset
 ])
 def test_impossible_datasets_say_why(fixture_store, datasets_dir, spec, message):
     with pytest.raises(DatasetError, match=message):
-        build_dataset(fixture_store, spec)
+        build_dataset(fixture_store, spec, datasets_dir=datasets_dir)
     assert not (datasets_dir / "x").exists()
 
 
 def test_a_dataset_of_an_older_format_says_to_build_it_again(fixture_store, datasets_dir):
-    built = build_dataset(fixture_store, DatasetSpec(name="fixture-old", tasks=FIXTURE_TASKS, min_examples=1))
+    built = build_dataset(fixture_store, DatasetSpec(name="fixture-old", tasks=FIXTURE_TASKS, min_examples=1),
+                          datasets_dir=datasets_dir)
     manifest = built.folder / "manifest.json"
     manifest.write_text(json.dumps({"name": "fixture-old", "format": 1, "labels": []}))
     with pytest.raises(DatasetError, match="format 1, this version reads format 2; build it again with "
                                            "'heritage-kg dataset build --name fixture-old'"):
-        open_dataset("fixture-old")
+        open_dataset("fixture-old", datasets_dir)
 
 
 def test_unknown_dataset_says_how_to_build_one(datasets_dir):
     with pytest.raises(DatasetError, match="heritage-kg dataset build --name"):
-        open_dataset("never-built")
+        open_dataset("never-built", datasets_dir)
 
 
-def test_the_command_prints_the_label_table(fixture_store, datasets_dir):
+def test_the_command_prints_the_label_table(fixture_store, cli_datasets_dir):
     result = CliRunner().invoke(app, ["dataset", "build", "--name", "fixture-cli", "--tasks", "nature",
                                       "--tasks", "people", "--min-examples", "1", "--store", fixture_store.location])
 
     assert result.exit_code == 0, result.output
     assert "adults › woman" in result.output and "landscape › mountain" in result.output
-    assert open_dataset(datasets_dir / "fixture-cli").manifest.artworks == 3  # D00001, N00530, T00002
+    assert open_dataset(cli_datasets_dir / "fixture-cli").manifest.artworks == 3  # D00001, N00530, T00002
     shown = CliRunner().invoke(app, ["dataset", "show", "fixture-cli"])
     assert shown.exit_code == 0 and "trees › oak" in shown.output
     bad = CliRunner().invoke(app, ["dataset", "build", "--name", "y", "--granularity", "level3",
@@ -186,7 +196,7 @@ def test_the_command_prints_the_label_table(fixture_store, datasets_dir):
 
 def test_the_label_matrix_is_multi_hot_in_label_order(fixture_store, datasets_dir):
     training_set = build_dataset(fixture_store, DatasetSpec(name="fixture-matrix", tasks=FIXTURE_TASKS,
-                                                            min_examples=1))
+                                                            min_examples=1), datasets_dir=datasets_dir)
     matrix = training_set.label_matrix()
     rows = training_set.table.column("labels").to_pylist()
     assert matrix.shape == (len(rows), len(training_set.labels)) and matrix.dtype == "int8"
@@ -209,7 +219,7 @@ def test_visual_mode_keeps_the_artworks_whose_image_was_fetched(fixture_store, d
     spec = DatasetSpec(name="fixture-visual", tasks=FIXTURE_TASKS, granularity="level1", require_image=True)
 
     # No image fetched yet: a thumbnail URL is enough (the four annotated artworks have one).
-    by_url = build_dataset(fixture_store, spec, images=cache)
+    by_url = build_dataset(fixture_store, spec, images=cache, datasets_dir=datasets_dir)
     assert by_url.manifest.image_filter == ImageFilter(ImageRule.THUMBNAIL_URL, None, kept=4, left_out=0)
     assert by_url.manifest.parameters["require_image"] is True
     assert by_url.manifest.artworks == 4
@@ -217,13 +227,14 @@ def test_visual_mode_keeps_the_artworks_whose_image_was_fetched(fixture_store, d
     # Once images are fetched, only the artworks with a decoded image: not D00001.
     for acno in ("N00530", "T00002", "T00004"):
         _cache_image(cache, f"http://www.tate.org.uk/art/images/work/N/N00/{acno}_8.jpg")
-    visual = build_dataset(fixture_store, spec, images=cache)
+    visual = build_dataset(fixture_store, spec, images=cache, datasets_dir=datasets_dir)
     assert visual.table.column("artwork").to_pylist() == [ARTWORK + a for a in ("N00530", "T00002", "T00004")]
     assert all(cache.find(url) for url in visual.table.column("image_url").to_pylist())
     assert visual.manifest.image_filter == ImageFilter(ImageRule.DECODED, str(cache.folder), kept=3, left_out=1)
-    assert "among the artworks with a decoded image" in open_dataset("fixture-visual").manifest.population
+    assert "among the artworks with a decoded image" in open_dataset("fixture-visual", datasets_dir).manifest.population
     assert visual.manifest.version != by_url.manifest.version != build_dataset(
-        fixture_store, DatasetSpec(name="fixture-visual", tasks=FIXTURE_TASKS, granularity="level1")).manifest.version
+        fixture_store, DatasetSpec(name="fixture-visual", tasks=FIXTURE_TASKS, granularity="level1"),
+        datasets_dir=datasets_dir).manifest.version
 
 
 def test_visual_mode_chooses_labels_among_the_artworks_with_an_image(fixture_store, datasets_dir, tmp_path):
@@ -233,12 +244,13 @@ def test_visual_mode_chooses_labels_among_the_artworks_with_an_image(fixture_sto
     spec = DatasetSpec(name="fixture-visual-l2", tasks=FIXTURE_TASKS, min_examples=1, require_image=True)
 
     with pytest.raises(DatasetError, match="only 2 artworks carry a selected label"):
-        build_dataset(fixture_store, spec, images=cache)  # T00004's adults gives way to N00530's man
+        # T00004's adults gives way to N00530's man
+        build_dataset(fixture_store, spec, images=cache, datasets_dir=datasets_dir)
     _cache_image(cache, "http://www.tate.org.uk/art/images/work/N/N00/T00002_8.jpg")
-    assert SUBJECT + "320" in build_dataset(fixture_store, spec, images=cache).labels
+    assert SUBJECT + "320" in build_dataset(fixture_store, spec, images=cache, datasets_dir=datasets_dir).labels
 
 
-def test_the_command_builds_a_visual_dataset(fixture_store, datasets_dir, tmp_path, monkeypatch):
+def test_the_command_builds_a_visual_dataset(fixture_store, cli_datasets_dir, tmp_path, monkeypatch):
     cache = ImageCache(tmp_path / "images")
     for acno in ("N00530", "T00002", "T00004"):
         _cache_image(cache, f"http://www.tate.org.uk/art/images/work/N/N00/{acno}_8.jpg")
@@ -251,7 +263,7 @@ def test_the_command_builds_a_visual_dataset(fixture_store, datasets_dir, tmp_pa
     assert result.exit_code == 0, result.output
     assert ("visual mode: artworks with a decoded image in the image cache") in " ".join(result.output.split())
     assert "3 annotated artworks kept, 1 without an image left out" in " ".join(result.output.split())
-    assert open_dataset("fixture-cli-visual").manifest.artworks == 3
+    assert open_dataset("fixture-cli-visual", cli_datasets_dir).manifest.artworks == 3
 
 
 # --- the full Tate level-2 dataset
@@ -260,7 +272,7 @@ def test_the_command_builds_a_visual_dataset(fixture_store, datasets_dir, tmp_pa
 def tate_level2(real_store, tmp_path_factory):
     """The full Tate level-2 dataset (six tasks, 700 examples, seed 0) and its medium subsets."""
     built = build_medium_subsets(real_store, DatasetSpec(name="tate-level2"),
-                                 root=tmp_path_factory.mktemp("datasets"))
+                                 datasets_dir=tmp_path_factory.mktemp("datasets"))
     return {training_set.name: training_set for training_set in built}
 
 
@@ -336,7 +348,7 @@ def test_full_tate_level2_figures(tate_level2, tate_zip_records):
 def test_the_visual_tate_level2_dataset(real_store, tate_zip_records, tmp_path_factory):
     images = ImageCache(tmp_path_factory.mktemp("no-images-fetched"))
     visual = build_dataset(real_store, DatasetSpec(name="tate-level2-visual", require_image=True),
-                           folder=tmp_path_factory.mktemp("datasets") / "tate-level2-visual", images=images)
+                           datasets_dir=tmp_path_factory.mktemp("datasets"), images=images)
     with_thumbnail = {acno for acno, r in tate_zip_records.items() if r.thumbnail}
     labels, artworks = expected_level2({acno: r.tree for acno, r in tate_zip_records.items()},
                                        keep=with_thumbnail.__contains__)
@@ -363,13 +375,13 @@ def test_medium_subsets_are_subsets_of_the_full_dataset(tate_level2):
     assert isinstance(painting.table, pa.Table)
 
 
-def test_medium_all_writes_one_subset_per_group_in_use(fixture_store, datasets_dir):
+def test_medium_all_writes_one_subset_per_group_in_use(fixture_store, cli_datasets_dir):
     result = CliRunner().invoke(app, ["dataset", "build", "--name", "fx", "--tasks", "nature", "--tasks", "people",
                                       "--tasks", "architecture", "--min-examples", "1", "--medium", "all",
                                       "--store", fixture_store.location])
 
     assert result.exit_code == 0, result.output
     # D00001 graphite + watercolour, N00530 painting, T00002 etching + engraving; no other group used.
-    assert sorted(p.name for p in datasets_dir.iterdir()) == [
+    assert sorted(p.name for p in cli_datasets_dir.iterdir()) == [
         "fx", "fx-engraving-intaglio", "fx-etching", "fx-graphite", "fx-painting", "fx-watercolour-gouache"]
-    assert open_dataset("fx-etching").table.column("artwork").to_pylist() == [ARTWORK + "T00002"]
+    assert open_dataset("fx-etching", cli_datasets_dir).table.column("artwork").to_pylist() == [ARTWORK + "T00002"]

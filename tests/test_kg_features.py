@@ -130,6 +130,18 @@ def test_complex_models_store_real_and_imaginary_parts(fixture_store, dataset_fo
     assert "real parts then imaginary parts" in run.table.meta.details["vector_layout"]
 
 
+def test_vectors_with_nowhere_to_go_are_refused_before_training(fixture_store, dataset_folder):
+    with pytest.raises(FeatureError, match="say where the vectors go"):
+        train_kg_features(fixture_store, dataset_folder, KGEmbedding("TransE", dim=4, epochs=1))
+
+
+def test_a_dataset_name_is_found_under_the_datasets_folder(fixture_store, dataset_folder, tmp_path):
+    run = train_kg_features(fixture_store, dataset_folder.name, KGEmbedding("TransE", dim=4, epochs=1),
+                            datasets_dir=dataset_folder.parent, features_dir=tmp_path / "features")
+    assert run.folder == tmp_path / "features" / "kg" / "fixture-level2" / "TransE-4"
+    assert FeatureTable.load(run.folder).meta.dataset == "fixture-level2"
+
+
 def test_an_unknown_model_is_a_clear_error(fixture_store, dataset_folder, tmp_path):
     with pytest.raises(FeatureError, match="no knowledge-graph model called 'TransX'.*TransE"):
         train_kg_features(fixture_store, str(dataset_folder), KGEmbedding("TransX"), folder=tmp_path / "x")

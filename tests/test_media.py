@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from heritage_kg.config import get_settings
 from heritage_kg.graph.media import MediumGlossary
+from heritage_kg.resources import MEDIUM_GLOSSARY
 
-GLOSSARY = MediumGlossary(get_settings().kg_dir / "medium_glossary.toml")
+GLOSSARY = MediumGlossary(MEDIUM_GLOSSARY)
 
 
 def test_tokens_are_lowercased_stopped_stemmed_and_deduplicated():

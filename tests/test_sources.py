@@ -181,10 +181,17 @@ def archive_server(tmp_path):
 
 def test_a_url_is_downloaded_once_into_the_cache(archive_server, tmp_path):
     url = f"{archive_server}/master.zip"
-    first = read_collection("tate", url)
-    second = read_collection("tate", url)
+    first = read_collection("tate", url, cache_dir=tmp_path / "cache")
+    second = read_collection("tate", url, cache_dir=tmp_path / "cache")
     assert len(first.artworks) == len(second.artworks) == 6
     assert _ArchiveHandler.requests == ["/master.zip"]
+    assert [p.name.split("-", 1)[1] for p in (tmp_path / "cache").iterdir()] == ["master.zip"]
+
+
+def test_a_url_without_a_cache_folder_is_refused_before_any_download(archive_server):
+    with pytest.raises(SourceError, match="needs a cache folder"):
+        read_collection("tate", f"{archive_server}/master.zip")
+    assert _ArchiveHandler.requests == []
 
 
 def test_a_failed_download_leaves_no_partial_file_and_says_where_to_put_the_archive(archive_server, tmp_path):

@@ -110,7 +110,8 @@ def learning_dirs(tmp_path, monkeypatch):
 @pytest.fixture
 def fixture_dataset(fixture_store, learning_dirs):
     """The training set `heritage-kg dataset build` makes of the fixture store, named `fixture`."""
-    return build_dataset(fixture_store, DatasetSpec(name="fixture", tasks=FIXTURE_TASKS, min_examples=1))
+    return build_dataset(fixture_store, DatasetSpec(name="fixture", tasks=FIXTURE_TASKS, min_examples=1),
+                         datasets_dir=learning_dirs / "datasets")
 
 
 def test_artworks_without_a_title_are_left_out(tmp_path):

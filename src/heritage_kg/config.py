@@ -10,12 +10,8 @@ from typing import Annotated
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _project_folder(name: str) -> Path:
-    """A data folder of the project (`kg/`, `ontology/`), found beside the source tree."""
-    return PROJECT_ROOT / name
+from heritage_kg.graph.namespaces import DEFAULT_BASE_IRI
+from heritage_kg.resources import KG_DIR, ONTOLOGY_DIR
 
 
 class Settings(BaseSettings):
@@ -24,7 +20,7 @@ class Settings(BaseSettings):
     # A folder for the embedded Oxigraph store, or the URL of a SPARQL 1.1 server.
     store: str = "data/store"
     # Every IRI the builder mints starts with this; a deployment sets its own domain.
-    base_iri: str = "https://w3id.org/heritage-kg/"
+    base_iri: str = DEFAULT_BASE_IRI
     # Downloads (collection archives, images) are cached here.
     cache_dir: Path = Path("data/cache")
     # Learning data: dataset folders, feature vectors and their caches, downloaded images.
@@ -47,8 +43,9 @@ class Settings(BaseSettings):
     # Wikidata's public SPARQL service.
     authorities_dir: Path = Path("../shared/data/authorities")
     wikidata_sparql_url: str = "https://query.wikidata.org/sparql"
-    kg_dir: Path = _project_folder("kg")
-    ontology_dir: Path = _project_folder("ontology")
+    # The project's own resources (resources.py); a deployment may point at edited copies.
+    kg_dir: Path = KG_DIR
+    ontology_dir: Path = ONTOLOGY_DIR
 
     @field_validator("sparql_service_allow", mode="before")
     @classmethod

@@ -8,10 +8,8 @@ import sys
 from contextlib import contextmanager
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.console import Console  # typer's own help is drawn with rich: loaded anyway
 
-from heritage_kg.config import get_settings
 from heritage_kg.errors import HeritageKGError
 
 console = Console(soft_wrap=True)
@@ -20,8 +18,16 @@ err_console = Console(stderr=True, soft_wrap=True)
 StoreOption = typer.Option(None, "--store", help="Store folder, or a SPARQL server URL (default: $HERITAGE_KG_STORE or data/store).")
 
 
+def settings():
+    """The settings from the environment: read only by the commands that need them (pydantic
+    settings take a third of the start-up), and only here and in api/."""
+    from heritage_kg.config import get_settings
+
+    return get_settings()
+
+
 def store_location(store: str | None) -> str:
-    return store or get_settings().store
+    return store or settings().store
 
 
 def reports_errors(command):
@@ -44,6 +50,8 @@ def reports_errors(command):
 @contextmanager
 def progress_bars():
     """Rich progress bars on a terminal; silent when output is piped or under CI."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=err_console, disable=not sys.stderr.isatty(), transient=False)
     with progress:

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import StoreOption, console, reports_errors, store_location
-from heritage_kg.config import get_settings
-from heritage_kg.graph.store import open_store
-from heritage_kg.learning.datasets import (
-    ALL_MEDIA,
-    DEFAULT_TASKS,
-    SPLITS,
-    DatasetSpec,
-    TrainingSet,
-    build_dataset,
-    build_medium_subsets,
-    open_dataset,
-)
+from heritage_kg.cli.common import StoreOption, console, reports_errors, settings, store_location
+
+if TYPE_CHECKING:
+    from heritage_kg.learning.datasets import TrainingSet
 
 dataset_app = typer.Typer(help="Training sets derived from the graph by SPARQL: labels, splits, medium subsets.",
                           no_args_is_help=True)
@@ -31,8 +22,10 @@ app.add_typer(dataset_app, name="dataset")
 @reports_errors
 def build_command(
     name: str = typer.Option(..., "--name", help="The dataset's name: its folder under the datasets folder."),
-    tasks: list[str] = typer.Option(list(DEFAULT_TASKS), "--tasks", "--task",
-                                    help="A task (top-level subject, by label or IRI); repeat for several."),
+    tasks: list[str] = typer.Option([], "--tasks", "--task", show_default=False,
+                                    help="A task (top-level subject, by label or IRI); repeat for several "
+                                         "(default: the six tasks of method.md: nature, architecture, places, "
+                                         "people, objects, abstraction)."),
     granularity: str = typer.Option("level2", "--granularity",
                                     help="level1: one label per task; level2: its frequent sub-categories."),
     min_examples: int = typer.Option(700, "--min-examples",
@@ -40,7 +33,7 @@ def build_command(
     medium: list[str] = typer.Option([], "--medium",
                                      help="Keep only artworks in this medium group (slug, label or IRI); repeat "
                                           "for several. Labels and split stay those of the all-media dataset. "
-                                          f"'{ALL_MEDIA}': NAME plus one NAME-<group> per medium group."),
+                                          "'all': NAME plus one NAME-<group> per medium group."),
     seed: int = typer.Option(0, "--seed", help="Seed of the stratified 80/10/10 split."),
     require_image: bool = typer.Option(
         False, "--require-image",
@@ -51,18 +44,23 @@ def build_command(
 ):
     """Select labels, split them 80/10/10 by iterative stratification, write the dataset folder
     (table.parquet + manifest.json) and print its label table."""
+    from heritage_kg.graph.store import open_store
+    from heritage_kg.learning.datasets import ALL_MEDIA, DEFAULT_TASKS, DatasetSpec, build_dataset, build_medium_subsets
+
+    config = settings()
     each_medium = ALL_MEDIA in medium
-    spec = DatasetSpec(name=name, tasks=tuple(tasks), granularity=granularity, min_examples=min_examples,
+    spec = DatasetSpec(name=name, tasks=tuple(tasks) or DEFAULT_TASKS, granularity=granularity, min_examples=min_examples,
                        media=tuple(m for m in medium if m != ALL_MEDIA), seed=seed, require_image=require_image)
     images = None
     if require_image:
         from heritage_kg.learning.images import ImageCache
 
-        images = ImageCache(get_settings().images_dir)
+        images = ImageCache(config.images_dir)
+    where = {"datasets_dir": config.datasets_dir, "base_iri": config.base_iri, "images": images}
     started = time.perf_counter()
     with open_store(store_location(store), read_only=True) as graph_store:
-        built = build_medium_subsets(graph_store, spec, images=images) if each_medium \
-            else [build_dataset(graph_store, spec, images=images)]
+        built = build_medium_subsets(graph_store, spec, **where) if each_medium \
+            else [build_dataset(graph_store, spec, **where)]
     print_label_table(built[0])
     for training_set in built[1:]:
         console.print(f"  {training_set.name}: {training_set.manifest.artworks} artworks "
@@ -75,10 +73,16 @@ def build_command(
 @reports_errors
 def show_command(name: str = typer.Argument(..., help="A dataset name or folder.")):
     """Print a dataset's label table."""
-    print_label_table(open_dataset(name))
+    from heritage_kg.learning.datasets import open_dataset
+
+    print_label_table(open_dataset(name, settings().datasets_dir))
 
 
 def print_label_table(training_set: TrainingSet) -> None:
+    from rich.table import Table
+
+    from heritage_kg.learning.datasets import SPLITS
+
     manifest = training_set.manifest
     table = Table(title=f"{manifest.name} (version {manifest.version}): {manifest.artworks} artworks, "
                         f"{len(manifest.labels)} labels; {_split_sizes(training_set)}")

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import typer
 
-from heritage_kg.cli.common import StoreOption, console, reports_errors, store_location
+from heritage_kg.cli.common import StoreOption, console, reports_errors, settings, store_location
 from heritage_kg.cli.embed import embed_app
-from heritage_kg.graph.store import open_store
 
 
 @embed_app.command("kg")
@@ -37,16 +36,20 @@ def embed_kg(
 ):
     """Knowledge-graph vectors keyed by entity IRI, saved as a feature table; artists without a
     vector are masked."""
+    from heritage_kg.graph.store import open_store
+
+    config = settings()
+    where = {"datasets_dir": config.datasets_dir, "features_dir": config.features_dir, "folder": out}
     with open_store(store_location(store), read_only=True) as graph_store:
         if vectors is not None:
-            _outside_vectors(graph_store, dataset, vectors, out)
+            _outside_vectors(graph_store, dataset, vectors, where)
         else:
-            _trained_vectors(graph_store, dataset, out, model=model, dim=dim, epochs=epochs, seed=seed,
+            _trained_vectors(graph_store, dataset, where, model=model, dim=dim, epochs=epochs, seed=seed,
                              batch_size=batch_size, learning_rate=learning_rate,
                              evaluation_triples=evaluation_triples or None)
 
 
-def _trained_vectors(graph_store, dataset: str, out: Path | None, **config) -> None:
+def _trained_vectors(graph_store, dataset: str, where: dict, **config) -> None:
     import pykeen  # noqa: F401  (sets its loggers to INFO on import: quieted after it)
 
     from heritage_kg.learning.features.kg import KGEmbedding, train_kg_features
@@ -54,7 +57,7 @@ def _trained_vectors(graph_store, dataset: str, out: Path | None, **config) -> N
     for noisy in ("pykeen", "torch_max_mem"):  # their INFO and CPU warnings would drown the report
         logging.getLogger(noisy).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=".*'pin_memory' argument is set as true")
-    run = train_kg_features(graph_store, dataset, KGEmbedding(**config), folder=out)
+    run = train_kg_features(graph_store, dataset, KGEmbedding(**config), **where)
     meta, details = run.table.meta, run.table.meta.details
     console.print(f"{meta.model} ({meta.dim}-d) on {details['triples']['exported']:,} triples over "
                   f"{details['entities']:,} entities, {details['epochs']} epochs in {details['train_seconds']:.1f} s "
@@ -67,10 +70,10 @@ def _trained_vectors(graph_store, dataset: str, out: Path | None, **config) -> N
     console.print(f"wrote {len(run.table.keys):,} entity vectors to {run.folder}")
 
 
-def _outside_vectors(graph_store, dataset: str, vectors: Path, out: Path | None) -> None:
+def _outside_vectors(graph_store, dataset: str, vectors: Path, where: dict) -> None:
     from heritage_kg.learning.features.kg_vectors import artist_vectors_from_file
 
-    table, folder, coverage = artist_vectors_from_file(graph_store, dataset, vectors, folder=out)
+    table, folder, coverage = artist_vectors_from_file(graph_store, dataset, vectors, **where)
     console.print(coverage.summary(), highlight=False)
     if coverage.malformed:
         console.print(f"[yellow]skipped {len(coverage.malformed)} malformed lines of {vectors}[/]:")

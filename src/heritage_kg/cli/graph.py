@@ -10,15 +10,10 @@ from enum import Enum
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import StoreOption, console, progress_bars, reports_errors, store_location
+from heritage_kg.cli.common import StoreOption, console, progress_bars, reports_errors, settings, store_location
 from heritage_kg.errors import QueryError
-from heritage_kg.graph.build import build_graph
-from heritage_kg.graph.queries import load_query
-from heritage_kg.graph.stats import collection_stats
-from heritage_kg.graph.store import open_store
 
 
 class Collection(str, Enum):
@@ -40,8 +35,14 @@ def build_graph_command(
     store: str = StoreOption,
 ):
     """Load a collection into the graph store, replacing its previous graph atomically."""
+    from heritage_kg.graph.build import build_graph
+    from heritage_kg.graph.store import open_store
+
+    config = settings()
     with open_store(store_location(store)) as graph_store, progress_bars() as progress:
-        report = build_graph(graph_store, collection.value, source, progress=progress)
+        report = build_graph(graph_store, collection.value, source, base_iri=config.base_iri,
+                             cache_dir=config.cache_dir, glossary=config.kg_dir / "medium_glossary.toml",
+                             ontology=config.ontology_dir / "heritage.ttl", progress=progress)
     console.print(f"built [bold]{report.collection}[/] from {report.source} in {report.seconds:.1f} s: "
                   f"{report.artworks:,} artworks, {report.artists:,} artists, {report.concepts:,} subject concepts, "
                   f"{report.triples:,} triples into <{report.graph}>")
@@ -63,6 +64,11 @@ def build_graph_command(
 def stats(store: str = StoreOption):
     """Artworks, artists and concepts per collection; artworks and level-1 subjects in use per
     top-level subject; artworks per medium group."""
+    from rich.table import Table
+
+    from heritage_kg.graph.stats import collection_stats
+    from heritage_kg.graph.store import open_store
+
     with open_store(store_location(store), read_only=True) as graph_store:
         summary = collection_stats(graph_store)
     table = Table("collection", "artworks", "artists", "subject concepts", title="Collections")
@@ -89,6 +95,10 @@ def query(
     store: str = StoreOption,
 ):
     """Run a SELECT query over all graphs and print its rows."""
+    from rich.table import Table
+
+    from heritage_kg.graph.store import open_store
+
     text, bindings = _query_text(query, param)
     with open_store(store_location(store), read_only=True) as graph_store:
         variables, rows = graph_store.select(text, bindings)
@@ -121,7 +131,9 @@ def _query_text(query: str, params: list[str]):
             raise QueryError(f"no such query file: {query}")
         return path.read_text(encoding="utf-8"), {}
     if query.replace("_", "").isalnum():
-        named = load_query(query)
+        from heritage_kg.graph.queries import load_query
+
+        named = load_query(query, settings().kg_dir / "queries")
         return named.text, named.bindings(values)
     return query, {}
 
@@ -138,16 +150,19 @@ def validate(
 ):
     """Check the store against the SHACL shapes in ontology/shapes.ttl and, with --reasoner, the
     ontology with HermiT. Exit status 1 when either finds a fault."""
+    from heritage_kg.graph.store import open_store
     from heritage_kg.graph.validation import load_ontology, reason, validate_store
 
+    config = settings()
     sound = True
     if reasoner:
-        reasoned = reason(load_ontology(ontology))
+        reasoned = reason(load_ontology(ontology or config.ontology_dir / "heritage.ttl"))
         for line in reasoned.summary_lines():
             console.print(line, highlight=False)
         sound = reasoned.sound
     with open_store(store_location(store), read_only=True) as graph_store, progress_bars() as progress:
-        report = validate_store(graph_store, sample=sample or None, progress=progress)
+        report = validate_store(graph_store, shapes_file=config.ontology_dir / "shapes.ttl", sample=sample or None,
+                                progress=progress)
     for line in report.summary_lines():
         console.print(line, highlight=False)
     if not (report.conforms and sound):

@@ -5,10 +5,8 @@ from __future__ import annotations
 import typer
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import console, progress_bars, reports_errors
+from heritage_kg.cli.common import console, progress_bars, reports_errors, settings
 from heritage_kg.cli.embed import dataset_columns
-from heritage_kg.config import get_settings
-from heritage_kg.learning.images import FetchPolicy, ImageCache, fetch_images
 
 
 @app.command("fetch-images")
@@ -25,9 +23,10 @@ def fetch_images_command(
 
     Resumable (cached images are skipped); every image is fully decoded; a report of what
     failed and why is written beside the cache."""
+    from heritage_kg.learning.images import FetchPolicy, ImageCache, fetch_images
+
     name, (artworks, urls) = dataset_columns(dataset, "artwork", "image_url")
-    settings = get_settings()
-    cache = ImageCache(settings.images_dir)
+    cache = ImageCache(settings().images_dir)
     policy = FetchPolicy(concurrency=concurrency, per_host_rate=per_host_rate, timeout=timeout, retries=retries,
                          max_bytes=max_bytes)
     with progress_bars() as progress:

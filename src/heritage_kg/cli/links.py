@@ -6,13 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import StoreOption, console, err_console, reports_errors, store_location
-from heritage_kg.config import get_settings
-from heritage_kg.graph.linking import LinkStatus, MatchRules, WikidataService, link_artists
-from heritage_kg.graph.store import open_store
+from heritage_kg.cli.common import StoreOption, console, err_console, reports_errors, settings, store_location
 
 
 @app.command("link-artists")
@@ -33,12 +29,17 @@ def link_artists_command(
 ):
     """Match every collection's artists to Wikidata and ULAN identifiers and across collections;
     publish the matches as owl:sameAs links in the links graph, and as kg/links/artists.tsv."""
-    settings = get_settings()
+    from rich.table import Table
+
+    from heritage_kg.graph.linking import LinkStatus, MatchRules, WikidataService, link_artists
+    from heritage_kg.graph.store import open_store
+
+    config = settings()
     rules = MatchRules(tolerance=tolerance, threshold=threshold)
-    wikidata = WikidataService(settings.wikidata_sparql_url, settings.sparql_timeout_s) if online else None
+    wikidata = WikidataService(config.wikidata_sparql_url, config.sparql_timeout_s) if online else None
     with open_store(store_location(store)) as graph_store:
-        report = link_artists(graph_store, base_iri=settings.base_iri, links_dir=links_dir or settings.kg_dir / "links",
-                              authorities_dir=None if no_authorities else authorities or settings.authorities_dir,
+        report = link_artists(graph_store, base_iri=config.base_iri, links_dir=links_dir or config.kg_dir / "links",
+                              authorities_dir=None if no_authorities else authorities or config.authorities_dir,
                               rules=rules, wikidata=wikidata)
     if online:
         err_console.print(report.online_message, highlight=False)

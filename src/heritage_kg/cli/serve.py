@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import typer
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import StoreOption, console, reports_errors, store_location
-from heritage_kg.config import get_settings
-from heritage_kg.graph.store import open_store
+from heritage_kg.cli.common import StoreOption, console, reports_errors, settings, store_location
 
 
 @app.command()
@@ -23,12 +19,13 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from heritage_kg.graph.store import open_store
 
     location = store_location(store)
     with open_store(location, read_only=True) as graph_store:
         graphs = graph_store.named_graphs()  # fails here, with a clear message, if there is no store
-    os.environ["HERITAGE_KG_STORE"] = location  # the routers' get_store() reads the environment's settings
-    get_settings.cache_clear()
     console.print(f"serving {location} ({len(graphs)} named graphs) on http://{host}:{port}/ "
                   f"(SPARQL endpoint: http://{host}:{port}/sparql)")
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="warning")
+    # The service reads the store given here: its routers take the settings the app is made with.
+    app = create_app(settings().model_copy(update={"store": location}))
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -8,8 +8,7 @@ from pathlib import Path
 import typer
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import console, err_console, progress_bars, reports_errors
-from heritage_kg.config import get_settings
+from heritage_kg.cli.common import console, err_console, progress_bars, reports_errors, settings
 from heritage_kg.errors import TrainingError
 from heritage_kg.learning.run_config import RunConfig
 
@@ -28,10 +27,11 @@ def train_command(
     run_config = RunConfig.load(config)
     try:
         with progress_bars() as progress:
-            run = train(run_config, models_dir=get_settings().models_dir, progress=progress)
+            run = train(run_config, models_dir=settings().models_dir, datasets_dir=settings().datasets_dir,
+                            progress=progress)
     except KeyboardInterrupt:
         # Unlike other commands, training keeps what it did: the last epoch's checkpoint.
-        err_console.print(f"interrupted; the last finished epoch is kept in {get_settings().models_dir / run_config.name}: "
+        err_console.print(f"interrupted; the last finished epoch is kept in {settings().models_dir / run_config.name}: "
                           f"run 'heritage-kg train --config {config}' again to resume")
         raise typer.Exit(130) from None
     test = run.metrics["tuned"]["test"]
@@ -51,7 +51,7 @@ def list_command():
     """The finished runs, with their test scores (thresholds tuned on validation)."""
     from heritage_kg.learning.runs import list_runs
 
-    models_dir = get_settings().models_dir
+    models_dir = settings().models_dir
     runs = list_runs(models_dir)
     if not runs:
         console.print(f"no trained model in {models_dir}; train one with 'heritage-kg train --config FILE.toml'")
@@ -74,8 +74,8 @@ def show_command(name: str = typer.Argument(..., help="A run's name (its folder 
     """A run's model card."""
     from heritage_kg.learning.runs import load_run
 
-    folder = get_settings().models_dir / name
+    folder = settings().models_dir / name
     if not folder.is_dir():
-        raise TrainingError(f"no run {name!r} in {get_settings().models_dir}; 'heritage-kg models list' lists them")
+        raise TrainingError(f"no run {name!r} in {settings().models_dir}; 'heritage-kg models list' lists them")
     run = load_run(folder, with_model=False)
     console.print((run.folder / "README.md").read_text(encoding="utf-8"), highlight=False, markup=False)

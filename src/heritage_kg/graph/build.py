@@ -6,17 +6,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from rdflib import Graph
 
-from heritage_kg.config import get_settings
 from heritage_kg.errors import BuildError, HeritageKGError
 from heritage_kg.graph.mapping import TYPE, CollectionMapping
-from heritage_kg.graph.media import default_glossary
-from heritage_kg.graph.namespaces import HK, PROV, Minter
+from heritage_kg.graph.media import load_glossary
+from heritage_kg.graph.namespaces import DEFAULT_BASE_IRI, HK, PROV, Minter
 from heritage_kg.graph.nquads import QuadWriter
 from heritage_kg.graph.provenance import write_activity, write_source_archive
 from heritage_kg.graph.store import GraphStore
+from heritage_kg.resources import MEDIUM_GLOSSARY, ONTOLOGY
 from heritage_kg.sources import read_collection
 from heritage_kg.sources.records import DuplicateContributor, SkippedRecord, SubjectConflict, UnparsedDimensions
 
@@ -45,18 +46,21 @@ class BuildReport:
         return [*self.subject_conflicts, *self.unparsed_dimensions, *self.duplicate_contributors]
 
 
-def build_graph(store: GraphStore, collection: str, source: str, *, progress=None) -> BuildReport:
-    """Reads `source` as `collection` and replaces that collection's graph in `store`. On any
-    failure the store keeps its previous content and a BuildError says why."""
-    settings = get_settings()
-    minter = Minter(settings.base_iri)
+def build_graph(store: GraphStore, collection: str, source: str, *, base_iri: str = DEFAULT_BASE_IRI,
+                cache_dir: Path | None = None, glossary: Path = MEDIUM_GLOSSARY, ontology: Path = ONTOLOGY,
+                progress=None) -> BuildReport:
+    """Reads `source` as `collection` and replaces that collection's graph in `store`, minting
+    IRIs under `base_iri`; a URL source is downloaded once into `cache_dir`. The medium `glossary`
+    groups the media, and the `ontology` goes into the store beside the data. On any failure the
+    store keeps its previous content and a BuildError says why."""
+    minter = Minter(base_iri)
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    extract = read_collection(collection, source, progress=progress)
+    extract = read_collection(collection, source, cache_dir=cache_dir, progress=progress)
     if not extract.artworks:
         raise BuildError(f"{source} holds no readable {collection} artwork records "
                          f"({len(extract.skipped)} skipped); the store was not changed")
-    mapping = CollectionMapping(minter, default_glossary())
+    mapping = CollectionMapping(minter, load_glossary(glossary))
     graph = minter.graph(collection)
     report: BuildReport | None = None  # known once the quads are written
 
@@ -64,7 +68,7 @@ def build_graph(store: GraphStore, collection: str, source: str, *, progress=Non
         nonlocal report
         counts = mapping.write(extract, out)
         mapping.write_vocabularies(out)
-        _write_ontology(out, minter.graph("ontology"), settings.ontology_dir / "heritage.ttl")
+        _write_ontology(out, minter.graph("ontology"), ontology)
         report = BuildReport(
             collection=collection, source=source, checksum=extract.checksum,
             build_iri=minter.build(collection, started.strftime("%Y%m%dT%H%M%S%fZ")), graph=graph,

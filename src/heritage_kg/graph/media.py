@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from heritage_kg.config import get_settings
+from heritage_kg.resources import MEDIUM_GLOSSARY
 
 _TOKEN = re.compile(r"[^\s,;:.()\[\]/]+")
 _WORD = re.compile(r"^[a-z]+$")  # a token with a digit or punctuation is dropped
@@ -63,5 +63,6 @@ class MediumGlossary:
 
 
 @lru_cache
-def default_glossary() -> MediumGlossary:
-    return MediumGlossary(get_settings().kg_dir / "medium_glossary.toml")
+def load_glossary(path: Path = MEDIUM_GLOSSARY) -> MediumGlossary:
+    """The glossary at `path` (default: the project's kg/medium_glossary.toml), read once."""
+    return MediumGlossary(path)

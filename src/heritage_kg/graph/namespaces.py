@@ -77,6 +77,10 @@ def segment(value: str) -> str:
     return quote(value, safe="-._~()!*'+,;=:@")
 
 
+# Where minted IRIs start unless a deployment sets its own domain (Settings.base_iri).
+DEFAULT_BASE_IRI = "https://w3id.org/heritage-kg/"
+
+
 class Minter:
     """Stable, readable IRIs under a base: `{base}{collection}/artwork/{accession number}`,
     `{base}{collection}/artist/{id}`, `{base}tate/subject/{id}`, and the graph names."""

@@ -14,8 +14,8 @@ from pathlib import Path
 from rdflib import Literal
 from rdflib.term import Node
 
-from heritage_kg.config import get_settings
 from heritage_kg.errors import QueryError
+from heritage_kg.resources import QUERIES_DIR
 
 _PARAM = re.compile(r"@param\s+[?$](\w+)\s*(.*)")
 _EXAMPLE = re.compile(r"@example\b(.*)")
@@ -61,15 +61,16 @@ def _catalogue(folder: Path) -> dict[str, NamedQuery]:
     return {p.stem: parse_query_file(p) for p in sorted(folder.glob("*.rq"))}
 
 
-def all_queries() -> dict[str, NamedQuery]:
-    return _catalogue(get_settings().kg_dir / "queries")
+def all_queries(folder: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
+    """Every query of the catalogue in `folder` (default: the project's kg/queries/), by name."""
+    return _catalogue(folder)
 
 
-def load_query(name: str) -> NamedQuery:
+def load_query(name: str, folder: Path = QUERIES_DIR) -> NamedQuery:
     try:
-        return all_queries()[name]
+        return all_queries(folder)[name]
     except KeyError:
-        raise QueryError(f"no query named {name!r} in kg/queries/; known: {', '.join(all_queries())}") from None
+        raise QueryError(f"no query named {name!r} in {folder}; known: {', '.join(all_queries(folder))}") from None
 
 
 def inline_bindings(sparql: str, bindings: dict[str, Node]) -> str:

@@ -16,11 +16,11 @@ from pathlib import Path
 import pyshacl
 from rdflib import Graph, URIRef
 
-from heritage_kg.config import get_settings
 from heritage_kg.errors import ReasonerError
 from heritage_kg.graph.namespaces import SH
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.store import GraphStore
+from heritage_kg.resources import ONTOLOGY, SHAPES
 
 BATCH = 2000
 
@@ -40,8 +40,9 @@ class ValidationReport:
         return lines
 
 
-def load_shapes() -> Graph:
-    return Graph().parse(get_settings().ontology_dir / "shapes.ttl", format="turtle")
+def load_shapes(path: Path = SHAPES) -> Graph:
+    """The SHACL shapes at `path` (default: the project's ontology/shapes.ttl)."""
+    return Graph().parse(path, format="turtle")
 
 
 def validate_graph(data: Graph, shapes: Graph | None = None) -> tuple[bool, list[str]]:
@@ -57,8 +58,10 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> tuple[bool, list
     return bool(conforms), sorted(lines)
 
 
-def validate_store(store: GraphStore, *, sample: int | None = None, progress=None) -> ValidationReport:
-    shapes = load_shapes()
+def validate_store(store: GraphStore, *, shapes_file: Path = SHAPES, sample: int | None = None,
+                   progress=None) -> ValidationReport:
+    """Checks the store against the SHACL shapes in `shapes_file`, in batches of each shape's targets."""
+    shapes = load_shapes(shapes_file)
     report = ValidationReport()
     target_classes = sorted({str(c) for c in shapes.objects(predicate=URIRef(SH + "targetClass"))})
     focus_query = load_query("shape_targets").text
@@ -137,9 +140,8 @@ def reason(ontology: Graph) -> ReasonerReport:
     return ReasonerReport(consistent=True, unsatisfiable=unsatisfiable, seconds=time.perf_counter() - clock)
 
 
-def load_ontology(path: Path | None = None) -> Graph:
-    """The ontology in Turtle at `path` (default ontology/heritage.ttl)."""
-    path = path or get_settings().ontology_dir / "heritage.ttl"
+def load_ontology(path: Path = ONTOLOGY) -> Graph:
+    """The ontology in Turtle at `path` (default: the project's ontology/heritage.ttl)."""
     try:
         return Graph().parse(path, format="turtle")
     except (OSError, SyntaxError) as exc:  # rdflib's BadSyntax is a SyntaxError

@@ -2,7 +2,7 @@
 selection rule of method.md section 2, split 80/10/10 by multi-label iterative stratification,
 and kept as a versioned folder (`table.parquet` + `manifest.json`) that features and training read.
 
-The folder contract, at `Settings.datasets_dir / NAME`:
+The folder contract, at `datasets_dir / NAME` (the command line's `Settings.datasets_dir`):
 
 - `table.parquet`, one row per artwork: `artwork` (IRI), `split` ("train" | "validation" |
   "test"), `labels` (the selected concept IRIs the artwork has), `tasks` (the top-level concept
@@ -40,9 +40,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rdflib import URIRef
 
-from heritage_kg.config import get_settings
 from heritage_kg.errors import DatasetError
-from heritage_kg.graph.namespaces import Minter
+from heritage_kg.graph.namespaces import DEFAULT_BASE_IRI, Minter
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.store import GraphStore
 from heritage_kg.learning.artefacts import JsonArtefact
@@ -231,17 +230,13 @@ class TrainingSet:
 
 # --- opening
 
-def dataset_folder(name: str) -> Path:
-    return get_settings().datasets_dir / name
-
-
-def open_dataset(name_or_folder: str | os.PathLike) -> TrainingSet:
-    """A dataset by name (under the datasets folder) or by its folder."""
+def open_dataset(name_or_folder: str | os.PathLike, datasets_dir: Path | None = None) -> TrainingSet:
+    """A dataset by its folder, or by name under `datasets_dir`."""
     import pyarrow.parquet as pq
 
     folder = Path(name_or_folder)
-    if not (folder / "table.parquet").is_file():
-        folder = dataset_folder(str(name_or_folder))
+    if not (folder / "table.parquet").is_file() and datasets_dir is not None:
+        folder = datasets_dir / str(name_or_folder)
     table_path = folder / "table.parquet"
     if not table_path.is_file() or not (folder / DatasetManifest.FILE).is_file():
         raise DatasetError(f"no dataset {str(name_or_folder)!r} (looked for {folder}/table.parquet and "
@@ -257,6 +252,7 @@ class _Population:
     the split, shared by the full dataset and all its medium subsets."""
 
     spec: DatasetSpec
+    minter: Minter
     tasks: dict[str, str]  # task IRI -> label
     labels: list[Category]
     rows: list[dict]  # table rows, sorted by artwork IRI
@@ -267,32 +263,31 @@ class _Population:
     image_filter: ImageFilter | None = None
 
 
-def build_dataset(store: GraphStore, spec: DatasetSpec, *, folder: Path | None = None,
+def build_dataset(store: GraphStore, spec: DatasetSpec, *, datasets_dir: Path, base_iri: str = DEFAULT_BASE_IRI,
                   images: ImageCache | None = None) -> TrainingSet:
-    """Builds the dataset `spec` describes and writes its folder (by default under the datasets
-    folder, by name), replacing an older one of that name. `images` is the image cache a
-    visual-mode dataset (`spec.require_image`) looks in."""
-    population = _derive_population(store, spec, images)
-    return _write(population, spec.media, folder or dataset_folder(spec.name), spec.name)
+    """Builds the dataset `spec` describes from a store whose IRIs start with `base_iri` and
+    writes its folder `datasets_dir / spec.name`, replacing an older one of that name. `images`
+    is the image cache a visual-mode dataset (`spec.require_image`) looks in."""
+    population = _derive_population(store, spec, Minter(base_iri), images)
+    return _write(population, spec.media, datasets_dir / spec.name, spec.name)
 
 
-def build_medium_subsets(store: GraphStore, spec: DatasetSpec, *, root: Path | None = None,
-                         images: ImageCache | None = None) -> list[TrainingSet]:
+def build_medium_subsets(store: GraphStore, spec: DatasetSpec, *, datasets_dir: Path,
+                         base_iri: str = DEFAULT_BASE_IRI, images: ImageCache | None = None) -> list[TrainingSet]:
     """The all-media dataset NAME and one subset NAME-<slug> per medium group, from one
-    selection and split; a group with no labelled artwork is left out."""
-    population = _derive_population(store, spec, images)
-    root = root or get_settings().datasets_dir
-    built = [_write(population, (), root / spec.name, spec.name)]
+    selection and split, under `datasets_dir`; a group with no labelled artwork is left out."""
+    population = _derive_population(store, spec, Minter(base_iri), images)
+    built = [_write(population, (), datasets_dir / spec.name, spec.name)]
     for group in sorted(population.media):
         slug = group.rstrip("/").rsplit("/", 1)[-1]
         if any(group in row["medium_groups"] for row in population.rows):
             name = f"{spec.name}-{slug}"
-            built.append(_write(population, (group,), root / name, name))
+            built.append(_write(population, (group,), datasets_dir / name, name))
     return built
 
 
-def _derive_population(store: GraphStore, spec: DatasetSpec, images: ImageCache | None) -> _Population:
-    minter = Minter(get_settings().base_iri)
+def _derive_population(store: GraphStore, spec: DatasetSpec, minter: Minter,
+                       images: ImageCache | None) -> _Population:
     queries: dict[str, str] = {}
 
     def run(name: str, values: dict | None = None):
@@ -356,7 +351,7 @@ def _derive_population(store: GraphStore, spec: DatasetSpec, images: ImageCache 
 
     source = _source_build(run(BUILDS_QUERY), spec.collection, minter)
     broader_labels = {c.broader: categories[c.broader].label for c in labels if c.broader in categories}
-    return _Population(spec, tasks, labels, rows, source, queries, media, broader_labels, image_filter)
+    return _Population(spec, minter, tasks, labels, rows, source, queries, media, broader_labels, image_filter)
 
 
 def _with_image(annotations: dict[str, set[str]], described: dict[str, dict],
@@ -413,8 +408,7 @@ def _write(population: _Population, media: tuple[str, ...], folder: Path, name: 
     import pyarrow as pa
 
     spec = population.spec
-    minter = Minter(get_settings().base_iri)
-    groups = _resolve_media(media, population.media, minter)
+    groups = _resolve_media(media, population.media, population.minter)
     rows = [r for r in population.rows if not groups or groups & set(r["medium_groups"])]
     if not rows:
         raise DatasetError(f"no labelled artwork is in the medium group(s) {', '.join(media)}")

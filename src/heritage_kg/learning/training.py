@@ -43,13 +43,14 @@ optimizer_resolver: ClassResolver[torch.optim.Optimizer] = ClassResolver.from_su
 EpochCallback = Callable[[int, dict], None]
 
 
-def train(config: RunConfig, *, models_dir: Path, progress=None, on_epoch_end: EpochCallback | None = None
-          ) -> ClassificationRun:
-    """Trains (or resumes) the run `config` describes into `models_dir/<config.name>`."""
+def train(config: RunConfig, *, models_dir: Path, datasets_dir: Path | None = None, progress=None,
+          on_epoch_end: EpochCallback | None = None) -> ClassificationRun:
+    """Trains (or resumes) the run `config` describes into `models_dir/<config.name>`; the config's
+    dataset is a folder, or a name under `datasets_dir`."""
     if config.training.threads:
         torch.set_num_threads(config.training.threads)
     torch.manual_seed(config.seed)
-    training_set = open_dataset(config.data.dataset)
+    training_set = open_dataset(config.data.dataset, datasets_dir)
     space = label_space(training_set)
     # Names and task weights are checked before any feature is read.
     model_class = _model_class(config.model.name)

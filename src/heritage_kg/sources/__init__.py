@@ -5,8 +5,9 @@ from heritage_kg.sources.records import CollectionExtract, SkippedRecord
 READERS = {}  # collection name -> reader function, filled by the modules below
 
 
-def read_collection(collection: str, source: str, *, progress=None) -> CollectionExtract:
-    """Read the named collection from a folder, a zip or (Tate) a URL."""
+def read_collection(collection: str, source: str, *, cache_dir=None, progress=None) -> CollectionExtract:
+    """Read the named collection from a folder, a zip or (Tate) a URL, which is downloaded once
+    into `cache_dir`."""
     from heritage_kg.errors import SourceError
 
     try:
@@ -15,7 +16,7 @@ def read_collection(collection: str, source: str, *, progress=None) -> Collectio
         raise SourceError(
             f"unknown collection {collection!r}; known: {', '.join(sorted(READERS))}"
         ) from None
-    return reader(source, progress=progress)
+    return reader(source, cache_dir=cache_dir, progress=progress)
 
 
 from heritage_kg.sources import cmoa, tate  # noqa: E402  (register the readers)

@@ -9,8 +9,6 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
-import httpx
-
 from heritage_kg.errors import OfflineDownloadError, SourceError
 
 
@@ -96,6 +94,8 @@ def is_url(source: str) -> bool:
 def download(url: str, cache_dir: Path, *, progress=None, timeout: float = 30.0) -> Path:
     """Download `url` once into `cache_dir` and return the local file; later calls reuse it.
     A partial download never stands in for a finished one."""
+    import httpx  # only a download needs it: the command line starts without it
+
     name = PurePosixPath(urlparse(url).path).name or "download"
     target = cache_dir / f"{hashlib.sha256(url.encode()).hexdigest()[:16]}-{name}"
     if target.exists():
@@ -123,8 +123,11 @@ def download(url: str, cache_dir: Path, *, progress=None, timeout: float = 30.0)
     return target
 
 
-def open_source(source: str, marker: str, cache_dir: Path, *, progress=None) -> CollectionArchive:
-    """A folder, a zip or a URL of a zip, as a CollectionArchive."""
+def open_source(source: str, marker: str, cache_dir: Path | None, *, progress=None) -> CollectionArchive:
+    """A folder, a zip or a URL of a zip, as a CollectionArchive; a URL is downloaded once into
+    `cache_dir`."""
     if is_url(source):
+        if cache_dir is None:
+            raise SourceError(f"{source} is a URL: it needs a cache folder to be downloaded into (cache_dir)")
         return CollectionArchive(download(source, cache_dir, progress=progress), marker)
     return CollectionArchive(Path(source).expanduser(), marker)

@@ -3,7 +3,8 @@ per object under `cmoa/`, with its creators inline. CMOA records carry no subjec
 
 from __future__ import annotations
 
-from heritage_kg.config import get_settings
+from pathlib import Path
+
 from heritage_kg.sources import READERS
 from heritage_kg.sources.archive import open_source
 from heritage_kg.sources.parsing import number, text, unique_records, year
@@ -29,8 +30,8 @@ def _inches_to_mm(value) -> float | None:
     return round(value * MM_PER_INCH, 1) if value is not None else None
 
 
-def read_cmoa(source: str, *, progress=None) -> CollectionExtract:
-    archive = open_source(source, "cmoa", get_settings().cache_dir, progress=progress)
+def read_cmoa(source: str, *, cache_dir: Path | None = None, progress=None) -> CollectionExtract:
+    archive = open_source(source, "cmoa", cache_dir, progress=progress)
     extract = CollectionExtract("cmoa", source, archive.checksum())
     records = unique_records(archive, "cmoa", extract.skipped, lambda r: text(r.get("accession_number")),
                              missing="object record without an accession_number", duplicate="duplicate accession number",

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from pathlib import Path
 
-from heritage_kg.config import get_settings
 from heritage_kg.sources import READERS
 from heritage_kg.sources.archive import CollectionArchive, open_source
 from heritage_kg.sources.parsing import load_json_record, number, text, unique_records, year
@@ -30,8 +30,8 @@ TAXONOMY_FILES = {0: "processed/subjects/level0list.json", 1: "processed/subject
                   2: "processed/subjects/level2list.json"}
 
 
-def read_tate(source: str, *, progress=None) -> CollectionExtract:
-    archive = open_source(source, "artworks", get_settings().cache_dir, progress=progress)
+def read_tate(source: str, *, cache_dir: Path | None = None, progress=None) -> CollectionExtract:
+    archive = open_source(source, "artworks", cache_dir, progress=progress)
     extract = CollectionExtract("tate", source, archive.checksum())
     listed = _read_taxonomy_files(archive, extract)
     _read_artists(archive, extract, progress)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from heritage_kg.config import get_settings
 from heritage_kg.errors import FeatureError
 from heritage_kg.graph.namespaces import HK
 from heritage_kg.graph.queries import load_query
@@ -22,6 +21,7 @@ from heritage_kg.learning.datasets import TrainingSet, open_dataset
 from heritage_kg.learning.features.store import FeatureKind, FeatureMeta, FeatureTable
 
 TRAINING_TRIPLES_QUERY = "kg_training_triples"
+NO_DESTINATION = "say where the vectors go: a folder, or a features folder to put them under"
 SUBJECT = HK + "subject"
 EXCLUSION_RULE = ("hk:subject triples are kept only for the artworks of the dataset's train split; "
                   "those of its validation and test artworks, and of artworks outside it, are dropped")
@@ -213,24 +213,31 @@ class KGFeatureRun:
     triples: TrainingTriples
 
 
-def kg_features_folder(dataset: str, variant: str) -> Path:
-    """features_dir/kg/<dataset>/<variant>, e.g. kg/tate-level2/TransE-200."""
-    return get_settings().features_dir / "kg" / dataset / variant
+def kg_features_folder(features_dir: Path | None, folder: Path | None, dataset: str, variant: str) -> Path:
+    """`folder` if given, else features_dir/kg/<dataset>/<variant>, e.g. kg/tate-level2/TransE-200."""
+    if folder is not None:
+        return folder
+    if features_dir is None:
+        raise FeatureError(NO_DESTINATION)
+    return features_dir / "kg" / dataset / variant
 
 
-def train_kg_features(store: GraphStore, dataset: str, embedding: KGEmbedding, *,
+def train_kg_features(store: GraphStore, dataset: str | Path, embedding: KGEmbedding, *,
+                      datasets_dir: Path | None = None, features_dir: Path | None = None,
                       folder: Path | None = None) -> KGFeatureRun:
-    """Exports the leak-free triples for `dataset` (a name or folder), fits `embedding` on them
-    and saves the entity vectors as a FeatureTable (default folder:
+    """Exports the leak-free triples for `dataset` (its folder, or a name under `datasets_dir`),
+    fits `embedding` on them and saves the entity vectors as a FeatureTable in `folder` (else
     features_dir/kg/<dataset>/<model>-<dim>)."""
     resolve_kg_model(embedding.model)  # an unknown model fails before the export, not after it
-    training_set = open_dataset(dataset)
+    if folder is None and features_dir is None:  # said before the training, not after it
+        raise FeatureError(NO_DESTINATION)
+    training_set = open_dataset(dataset, datasets_dir)
     clock = time.perf_counter()
     triples = export_training_triples(store, dataset_artworks(training_set).train, dataset=training_set.name)
     exported = time.perf_counter() - clock
     embedding.fit(triples)
     table = embedding.to_feature_table(triples, store=store.location, export_seconds=round(exported, 2))
-    folder = folder or kg_features_folder(training_set.name, f"{embedding.model_name_}-{embedding.dim}")
+    folder = kg_features_folder(features_dir, folder, training_set.name, f"{embedding.model_name_}-{embedding.dim}")
     table.save(folder)
     return KGFeatureRun(table, folder, triples)
 

@@ -121,11 +121,13 @@ class VectorCoverage:
         return text
 
 
-def artist_vectors_from_file(store: GraphStore, dataset: str, path: Path, *,
+def artist_vectors_from_file(store: GraphStore, dataset: str | Path, path: Path, *, datasets_dir: Path | None = None,
+                             features_dir: Path | None = None,
                              folder: Path | None = None) -> tuple[FeatureTable, Path, VectorCoverage]:
-    """The vectors of `path` for the dataset's artists, keyed by the artists' own IRIs, saved
-    as a FeatureTable (default folder: features_dir/kg/<dataset>/vectors-<file name>)."""
-    training_set = open_dataset(dataset)
+    """The vectors of `path` for the artists of `dataset` (its folder, or a name under
+    `datasets_dir`), keyed by the artists' own IRIs, saved as a FeatureTable in `folder` (else
+    features_dir/kg/<dataset>/vectors-<file name>)."""
+    training_set = open_dataset(dataset, datasets_dir)
     artworks = dataset_artworks(training_set)
     artists = sorted(artworks.all_artists)
     links = artist_same_as(store)
@@ -157,6 +159,6 @@ def artist_vectors_from_file(store: GraphStore, dataset: str, path: Path, *,
         "malformed_lines": len(read.malformed),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }))
-    folder = folder or kg_features_folder(training_set.name, f"vectors-{path.name.split('.')[0]}")
+    folder = kg_features_folder(features_dir, folder, training_set.name, f"vectors-{path.name.split('.')[0]}")
     features.save(folder)
     return features, folder, coverage
