@@ -13,6 +13,7 @@ import inspect
 import resource
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,7 @@ def train(config: RunConfig, *, models_dir: Path, progress=None, on_epoch_end: E
 
     state, best = _start_or_resume(folder, config, model, optimizer, generator)
     train_rows, validation = inputs.splits["train"], inputs.splits["validation"]
-    clock_start = time.perf_counter()
+    clock_start, started_at = time.perf_counter(), datetime.now(UTC)
     task = progress.add_task(f"train {config.name}", total=config.training.epochs, completed=state.epoch) \
         if progress else None
     while state.epoch < config.training.epochs and not state.stopped_early:
@@ -99,7 +100,7 @@ def train(config: RunConfig, *, models_dir: Path, progress=None, on_epoch_end: E
             on_epoch_end(state.epoch, record)
 
     model.load_state_dict(best)
-    run = _finish(config, folder, model, best, space, inputs, state, time.perf_counter() - clock_start)
+    run = _finish(config, folder, model, best, space, inputs, state, time.perf_counter() - clock_start, started_at)
     remove_checkpoint(folder)
     return run
 
@@ -218,7 +219,7 @@ def _start_or_resume(folder: Path, config: RunConfig, model, optimizer, generato
 
 
 def _finish(config: RunConfig, folder: Path, model, best: dict, space: LabelSpace, inputs: AssembledInputs,
-            state: TrainingState, seconds: float) -> ClassificationRun:
+            state: TrainingState, seconds: float, started_at: datetime) -> ClassificationRun:
     batch = max(config.training.batch_size, 256)
     probabilities = {split: predict_probabilities(model, inputs.splits[split], batch) for split in SPLITS}
     targets = {split: inputs.splits[split].tensors["targets"].numpy() for split in SPLITS}
@@ -228,6 +229,8 @@ def _finish(config: RunConfig, folder: Path, model, best: dict, space: LabelSpac
                 "stopped_early": state.stopped_early, "history": state.history,
                 "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
                 "seconds": float(sum(epoch_seconds)), "seconds_this_session": round(seconds, 3),
+                # this session's start and end (a resumed run's earlier sessions are in `history`)
+                "started": started_at.isoformat(), "ended": datetime.now(UTC).isoformat(),
                 # ru_maxrss is in kilobytes on Linux: the process's peak, features included
                 "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "rows": {split: len(inputs.splits[split]) for split in SPLITS}, "left_out": inputs.left_out,
