@@ -27,7 +27,8 @@ def train_command(
                                   help="Record the trained model in the store's models graph (the default store only where it exists)."),
 ):
     """Train a subject classifier as the config says; an interrupted run resumes when started again.
-    The trained model is recorded in the store's models graph, with its metrics and lineage."""
+    The trained model is recorded in the store's models graph, with its metrics and lineage.
+    Data-parallel on N processes: torchrun --nproc_per_node=N -m heritage_kg.cli train --config F."""
     from heritage_kg.learning.training import train
 
     run_config = RunConfig.load(config)
@@ -39,6 +40,10 @@ def train_command(
         err_console.print(f"interrupted; the last finished epoch is kept in {get_settings().models_dir / run_config.name}: "
                           f"run 'heritage-kg train --config {config}' again to resume")
         raise typer.Exit(130) from None
+    from heritage_kg.learning.distributed import join_workers
+
+    if not join_workers().writes:
+        return  # under torchrun, rank 0 reports and registers
     test = run.metrics["tuned"]["test"]
     at_half = run.metrics["threshold_0.5"]["test"]
     training = run.training
