@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 
 from heritage_kg.cli import graph  # noqa: E402,F401  (registers its commands)
+from heritage_kg.cli import experiment  # noqa: E402,F401
 
 for _area in ("serve", "dataset", "links", "embed", "embed_kg", "images", "train"):
     try:
