@@ -9,7 +9,14 @@ import json
 import numpy as np
 import pytest
 import torch
-from classifier_data import PAINTING, synthetic_rows, write_kg_features, write_text_features, write_training_set
+from classifier_data import (
+    PAINTING,
+    synthetic_rows,
+    write_image_features,
+    write_kg_features,
+    write_text_features,
+    write_training_set,
+)
 
 from heritage_kg.errors import ConfigError
 from heritage_kg.learning.experiments import grid, run_experiment
@@ -28,9 +35,11 @@ def grid_data(tmp_path_factory):
         write_training_set(root / "datasets" / name, subset, name=name)
         write_text_features(root / "text" / name, subset)
         write_kg_features(root / "kg" / name, subset, dataset=name)
+        write_image_features(root / "images" / name, subset, dim=64)
     base = RunConfig.from_dict({
         "name": "base", "seed": 0,
-        "data": {"dataset": "unused", "text": str(root / "text" / "{dataset}"), "kg": str(root / "kg" / "{dataset}")},
+        "data": {"dataset": "unused", "text": str(root / "text" / "{dataset}"), "kg": str(root / "kg" / "{dataset}"),
+                 "images": str(root / "images" / "{dataset}")},
         "model": {"name": "fusion", "inputs": ["text", "kg", "medium"], "hidden": 8},
         "optimizer": {"name": "Adam", "lr": 0.02, "weight_decay": 0.0},
         "training": {"epochs": 2, "patience": 2, "batch_size": 32}})
@@ -107,3 +116,15 @@ def test_experiment_c_plots_the_ablations_per_dataset_and_reuses_finished_runs(g
     medium_only = [r for r in first if r.features == "medium" and r.split == "test" and r.policy == "tuned"][0]
     # text carries every label, medium only red: the ablation table shows the difference
     assert np.isfinite(text_only.metrics.micro_f1) and text_only.metrics.micro_f1 > medium_only.metrics.micro_f1
+
+
+def test_experiment_c_in_visual_mode_ablates_the_contexts_of_the_image_model(grid_data):
+    out = grid_data["root"] / "C-visual"
+    rows = run_experiment("C", grid_data["base"], [grid_data["datasets"][0]], out=out, mode="visual", baselines=False)
+    tested = [r for r in rows if r.split == "test" and r.policy == "tuned"]
+    assert [(r.features, r.model) for r in tested] == [("image", "context"), ("image+text", "context"),
+                                                       ("image+kg", "context"), ("image+text+kg", "context")]
+    for row in tested:
+        metrics = json.loads((out / "runs" / row.configuration / "metrics.json").read_text())
+        assert row.metrics.mean_task_f1 == pytest.approx(metrics["tuned"]["test"]["mean_task_f1"])
+    assert (out / "C-synth.png").is_file()
