@@ -128,3 +128,20 @@ def test_experiment_c_in_visual_mode_ablates_the_contexts_of_the_image_model(gri
         metrics = json.loads((out / "runs" / row.configuration / "metrics.json").read_text())
         assert row.metrics.mean_task_f1 == pytest.approx(metrics["tuned"]["test"]["mean_task_f1"])
     assert (out / "C-synth.png").is_file()
+
+
+def test_the_experiment_command_runs_a_grid_and_says_where_its_results_are(grid_data, tmp_path):
+    from typer.testing import CliRunner
+
+    from heritage_kg.cli import app
+
+    config = grid_data["base"].save(tmp_path / "base.toml")
+    runner = CliRunner()
+    result = runner.invoke(app, ["experiment", "A", "--datasets", ",".join(grid_data["datasets"]),
+                                 "--config", str(config), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert f"experiment A (fusion): 6 configurations -> {tmp_path / 'out' / 'A-fusion'}/results.md" in result.output
+    assert (tmp_path / "out" / "A-fusion" / "A-all.png").is_file()
+    refused = runner.invoke(app, ["experiment", "A", "--datasets", grid_data["datasets"][0], "--config", str(config),
+                                  "--out", str(tmp_path / "out")])
+    assert refused.exit_code == 2 and "level one and level two" in refused.output
