@@ -9,10 +9,11 @@ import typer
 
 from heritage_kg.cli import app
 from heritage_kg.cli.common import console, progress_bars, reports_errors
+from heritage_kg.config import PROJECT_ROOT
 from heritage_kg.errors import ConfigError
 from heritage_kg.learning.run_config import RunConfig
 
-DEFAULT_BASES = {"fusion": Path("configs/fusion-tate-level2.toml"), "visual": Path("configs/visual-frozen-tate-level2.toml")}
+DEFAULT_BASES = {mode: PROJECT_ROOT / "configs" / f"experiment-{mode}.toml" for mode in ("fusion", "visual")}
 
 
 @app.command("experiment")
@@ -22,14 +23,16 @@ def experiment_command(
     mode: str = typer.Option("fusion", "--mode", help="fusion (text, KG, medium) or visual (image and contexts)."),
     datasets: str = typer.Option(..., "--datasets", help="Comma-separated dataset names: A: the level-1 then the "
                                  "level-2 dataset; B: the all-media dataset then its subsets; C: those to ablate on."),
-    config: Path = typer.Option(None, "--config", help="The base run config (default: configs/<mode>-...toml); "
+    config: Path = typer.Option(None, "--config", help="The base run config (default: configs/experiment-<mode>.toml); "
                                 "'{dataset}' in a feature path is each run's dataset."),
     out: Path = typer.Option(Path("data/experiments"), "--out", help="Results go into OUT/<experiment>-<mode>/."),
 ):
     """Run an experiment's grid (finished runs are reused) and write its tables and plots."""
     from heritage_kg.learning.experiments import run_experiment
 
-    base = RunConfig.load(config or DEFAULT_BASES.get(mode, DEFAULT_BASES["fusion"]))
+    if mode not in DEFAULT_BASES:
+        raise ConfigError(f"--mode must be fusion or visual, not {mode!r}")
+    base = RunConfig.load(config or DEFAULT_BASES[mode])
     names = [name.strip() for name in datasets.split(",") if name.strip()]
     if not names:
         raise ConfigError("--datasets names no dataset")
