@@ -120,3 +120,21 @@ def test_registering_a_run_again_replaces_its_record(registered):
     _, evaluations = store.select(f"PREFIX hk: <https://w3id.org/heritage-kg/ontology#> "
                                   f"SELECT ?e WHERE {{ <{model}> hk:evaluation ?e }}")
     assert len(evaluations) == 6
+
+
+def test_models_list_with_a_store_reads_its_models_graph(registered, fixture_store):
+    from typer.testing import CliRunner
+
+    from heritage_kg.cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["models", "list", "--store", registered["store"].location])
+    assert listed.exit_code == 0, listed.output
+    header, *rows = listed.output.splitlines()
+    assert header.split() == ["name", "architecture", "dataset", "microF1", "macroF1", "meanTaskF1"]
+    tuned = registered["run"].metrics["tuned"]["test"]
+    assert [row.split() for row in rows] == [["tiny-fusion", "fusion", "registry-l2", f"{tuned.micro_f1:.3f}",
+                                              f"{tuned.macro_f1:.3f}", f"{tuned.mean_task_f1:.3f}"]]
+    # a store whose models graph is empty says so
+    empty = runner.invoke(app, ["models", "list", "--store", fixture_store.location])
+    assert empty.exit_code == 0 and "no model in the models graph" in empty.output, empty.output

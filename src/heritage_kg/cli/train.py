@@ -74,8 +74,13 @@ def list_command(store: str | None = typer.Option(
     from heritage_kg.learning.runs import list_runs
 
     if store:
-        _print_columns(_graph_rows(store, "models_registry", {},
-                                   ("name", "architecture", "dataset", "microF1", "macroF1", "meanTaskF1")))
+        rows = _graph_rows(store, "models_registry", {},
+                           ("name", "architecture", "dataset", "microF1", "macroF1", "meanTaskF1"))
+        if len(rows) == 1:
+            console.print(f"no model in the models graph of {store}; 'heritage-kg train --config FILE.toml "
+                          f"--store {store}' registers one", highlight=False)
+        else:
+            _print_columns(rows)
         return
     models_dir = get_settings().models_dir
     runs = list_runs(models_dir)
