@@ -138,3 +138,27 @@ def test_models_list_with_a_store_reads_its_models_graph(registered, fixture_sto
     # a store whose models graph is empty says so
     empty = runner.invoke(app, ["models", "list", "--store", fixture_store.location])
     assert empty.exit_code == 0 and "no model in the models graph" in empty.output, empty.output
+
+
+def test_models_register_records_a_finished_run_folder(registered, monkeypatch):
+    from typer.testing import CliRunner
+
+    from heritage_kg.cli import app
+
+    store, run = registered["store"], registered["run"]
+    graph = models_graph(Minter(get_settings().base_iri))
+    before = store.triple_count(graph)
+    monkeypatch.setenv("HERITAGE_KG_MODELS_DIR", str(run.folder.parent))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["models", "register", "tiny-fusion", "--store", store.location])
+        missing = CliRunner().invoke(app, ["models", "register", "nothing", "--store", store.location])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0 and f"registered {registered['model']}" in result.output, result.output
+    assert missing.exit_code == 2 and "no run 'nothing'" in missing.output
+    store.refresh()
+    assert store.triple_count(graph) == before
+    _, ends = store.select(f"PREFIX prov: <http://www.w3.org/ns/prov#> SELECT ?end "
+                           f"WHERE {{ <{registered['model']}> prov:wasGeneratedBy/prov:endedAtTime ?end }}")
+    assert [str(row["end"]) for row in ends] == [run.training["ended"]]  # the folder's record is back

@@ -153,3 +153,21 @@ def show_command(name: str = typer.Argument(..., help="A run's name (its folder 
         raise TrainingError(f"no run {name!r} in {get_settings().models_dir}; 'heritage-kg models list' lists them")
     run = load_run(folder, with_model=False)
     console.print((run.folder / "README.md").read_text(encoding="utf-8"), highlight=False, markup=False)
+
+
+@models_app.command("register")
+@reports_errors
+def register_command(name: str = typer.Argument(..., help="A run's name (its folder under the models folder)."),
+                     store: str = StoreOption):
+    """Record a finished run in the store's models graph (again: its record is replaced)."""
+    from heritage_kg.graph.store import open_store
+    from heritage_kg.learning.registry import register_run
+    from heritage_kg.learning.runs import load_run
+
+    folder = get_settings().models_dir / name
+    if not folder.is_dir():
+        raise TrainingError(f"no run {name!r} in {get_settings().models_dir}; 'heritage-kg models list' lists them")
+    run = load_run(folder, with_model=False)
+    with open_store(store_location(store)) as graph_store:
+        model = register_run(graph_store, run, base_iri=get_settings().base_iri)
+    console.print(f"registered {model} in the models graph of {store_location(store)}", highlight=False)
