@@ -261,9 +261,18 @@ def test_train_and_models_commands(synthetic, tmp_path, monkeypatch):
         config = tmp_path / "run.toml"
         fusion_config(synthetic, "cli-run", training={"epochs": 2}).save(config)
         runner = CliRunner()
-        result = runner.invoke(app, ["train", "--config", str(config)])
+        store = str(tmp_path / "store")
+        result = runner.invoke(app, ["train", "--config", str(config), "--store", store])
         assert result.exit_code == 0, result.output
         assert "cli-run: 2 epochs" in result.output and "micro-F1" in result.output
+        assert "registered https://w3id.org/heritage-kg/model/cli-run" in result.output
+        in_graph = runner.invoke(app, ["models", "list", "--store", store])
+        assert in_graph.exit_code == 0, in_graph.output
+        assert [line.split()[:3] for line in in_graph.output.splitlines()[1:]] == [["cli-run", "fusion", "synthetic"]]
+        scores = runner.invoke(app, ["models", "show", "cli-run", "--store", store])
+        assert scores.exit_code == 0 and "https://example.org/subject/colour" in scores.output, scores.output
+        unknown = runner.invoke(app, ["models", "show", "nothing", "--store", store])
+        assert unknown.exit_code == 2 and "no model 'nothing' in the models graph" in unknown.output
         listed = runner.invoke(app, ["models", "list"])
         assert listed.exit_code == 0 and "cli-run" in listed.output and "fusion" in listed.output
         shown = runner.invoke(app, ["models", "show", "cli-run"])

@@ -32,10 +32,11 @@ class HK(DefinedNamespace, metaclass=_CheckedTerms):
 
     # classes
     Artist: URIRef; ArtistMatch: URIRef; Artwork: URIRef; Authority: URIRef; CatalogueGroup: URIRef;
-    ClassificationRun: URIRef; Collection: URIRef; Contribution: URIRef; GraphBuild: URIRef;
-    HeritageKGSoftware: URIRef; LinkingRun: URIRef; MediumGroup: URIRef; Model: URIRef; Movement: URIRef;
+    ClassificationRun: URIRef; Collection: URIRef; ConceptScore: URIRef; DatasetQuery: URIRef; Contribution: URIRef; GraphBuild: URIRef;
+    HeritageKGSoftware: URIRef; LinkingRun: URIRef; MediumGroup: URIRef; Model: URIRef; ModelEvaluation: URIRef;
+    Movement: URIRef;
     Place: URIRef; SkippedRecord: URIRef; SourceArchive: URIRef; SourceNote: URIRef; SubjectConcept: URIRef;
-    SubjectPrediction: URIRef; Task: URIRef; TrainingSet: URIRef;
+    SubjectPrediction: URIRef; Task: URIRef; TrainingRun: URIRef; TrainingSet: URIRef;
     # properties and individuals
     accessionNumber: URIRef; acquisitionYear: URIRef; artistCount: URIRef; artworkCount: URIRef;
     birthPlace: URIRef; birthYear: URIRef; builtCollection: URIRef; catalogueGroup: URIRef; checksum: URIRef;
@@ -52,6 +53,11 @@ class HK(DefinedNamespace, metaclass=_CheckedTerms):
     softwareVersion: URIRef; sortName: URIRef; sourceLocation: URIRef; sourceNote: URIRef; sourcePage: URIRef; startYear: URIRef;
     subject: URIRef; task: URIRef; taskSubject: URIRef; thumbnail: URIRef; title: URIRef; trainedOn: URIRef;
     tripleCount: URIRef; usedModel: URIRef; widthMm: URIRef;
+    # the model registry
+    accuracy: URIRef; architecture: URIRef; configDigest: URIRef; datasetName: URIRef; datasetVersion: URIRef;
+    evaluation: URIRef; f1: URIRef; labelMacroF1: URIRef; labelMicroF1: URIRef; labelScore: URIRef;
+    meanTaskF1: URIRef; precision: URIRef; queryName: URIRef; queryText: URIRef; recall: URIRef; runFolder: URIRef;
+    scoredConcept: URIRef; split: URIRef; support: URIRef; taskScore: URIRef; thresholdPolicy: URIRef;
 
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

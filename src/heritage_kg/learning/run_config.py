@@ -123,9 +123,14 @@ class RunConfig:
         return path
 
     @property
+    def sha256(self) -> str:
+        """The SHA-256 of the config as canonical JSON: what the model registry records."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+
+    @property
     def digest(self) -> str:
-        """What a run's checkpoint is checked against before resuming (sha256 of the config)."""
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+        """What a run's checkpoint is checked against before resuming (the sha256's first 16 digits)."""
+        return self.sha256[:16]
 
 
 def _drop_none(value):

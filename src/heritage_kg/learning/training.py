@@ -13,6 +13,7 @@ import inspect
 import resource
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from heritage_kg.learning.checkpoints import (
     save_checkpoint,
 )
 from heritage_kg.learning.datasets import SPLITS, TrainingSet, open_dataset
+from heritage_kg.learning.distributed import Workers, join_workers
 from heritage_kg.learning.evaluation import score_splits
 from heritage_kg.learning.inputs import AssembledInputs, SplitInputs, assemble_inputs, load_features
 from heritage_kg.learning.models import LossWeights, build_model, model_resolver
@@ -46,7 +48,9 @@ EpochCallback = Callable[[int, dict], None]
 def train(config: RunConfig, *, models_dir: Path, datasets_dir: Path | None = None, progress=None,
           on_epoch_end: EpochCallback | None = None) -> ClassificationRun:
     """Trains (or resumes) the run `config` describes into `models_dir/<config.name>`; the config's
-    dataset is a folder, or a name under `datasets_dir`."""
+    dataset is a folder, or a name under `datasets_dir`. Under torchrun, this process's part of a
+    data-parallel run (learning/distributed.py)."""
+    workers = join_workers()
     if config.training.threads:
         torch.set_num_threads(config.training.threads)
     torch.manual_seed(config.seed)
@@ -65,25 +69,30 @@ def train(config: RunConfig, *, models_dir: Path, datasets_dir: Path | None = No
     generator = torch.Generator().manual_seed(config.seed)
 
     state, best = _start_or_resume(folder, config, model, optimizer, generator)
+    network = workers.wrap(model)  # DDP over `model` when distributed; its parameters are model's
+    batch_size = workers.batch_size(config.training.batch_size)
+    progress = progress if workers.writes else None
     train_rows, validation = inputs.splits["train"], inputs.splits["validation"]
-    clock_start = time.perf_counter()
+    clock_start, started_at = time.perf_counter(), datetime.now(UTC)
     task = progress.add_task(f"train {config.name}", total=config.training.epochs, completed=state.epoch) \
         if progress else None
     while state.epoch < config.training.epochs and not state.stopped_early:
         started = time.perf_counter()
         model.train()
-        order = torch.randperm(len(train_rows), generator=generator)
+        # the same seeded order on every rank; each takes its shard of it
+        order = workers.shard(torch.randperm(len(train_rows), generator=generator))
         losses = []
-        for start in range(0, len(order), config.training.batch_size):
-            batch = train_rows.batch(order[start:start + config.training.batch_size])
-            loss = model.loss(model(batch), batch, weights, label_task)
+        for start in range(0, len(order), batch_size):
+            batch = train_rows.batch(order[start:start + batch_size])
+            loss = model.loss(network(batch), batch, weights, label_task)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             losses.append(float(loss.detach()))
         validation_loss = evaluation_loss(model, validation, weights, label_task, config.training.batch_size)
         state.epoch += 1
-        record = {"epoch": state.epoch, "train_loss": float(np.mean(losses)), "validation_loss": validation_loss,
+        record = {"epoch": state.epoch, "train_loss": _mean_over_workers(workers, float(np.mean(losses))),
+                  "validation_loss": validation_loss,
                   "seconds": round(time.perf_counter() - started, 3)}
         state.history.append(record)
         if validation_loss < state.best_loss:
@@ -92,7 +101,8 @@ def train(config: RunConfig, *, models_dir: Path, datasets_dir: Path | None = No
         else:
             state.epochs_without_improvement += 1
             state.stopped_early = state.epochs_without_improvement >= config.training.patience
-        save_checkpoint(folder, state, model, best, optimizer, generator)
+        if workers.writes:
+            save_checkpoint(folder, state, model, best, optimizer, generator)
         if progress:
             progress.update(task, completed=state.epoch,
                             description=f"train {config.name} (val loss {validation_loss:.4f})")
@@ -100,9 +110,23 @@ def train(config: RunConfig, *, models_dir: Path, datasets_dir: Path | None = No
             on_epoch_end(state.epoch, record)
 
     model.load_state_dict(best)
-    run = _finish(config, folder, model, best, space, inputs, state, time.perf_counter() - clock_start)
-    remove_checkpoint(folder)
+    run = _finish(config, folder, model, best, space, inputs, state, time.perf_counter() - clock_start, started_at,
+                  workers)
+    if workers.writes:
+        remove_checkpoint(folder)
+    workers.barrier()  # no rank returns before the run folder is written
     return run
+
+
+def _mean_over_workers(workers: Workers, value: float) -> float:
+    """A rank's mean, averaged over the ranks (their shards are the same size)."""
+    if not workers.distributed:
+        return value
+    import torch.distributed as dist
+
+    total = torch.tensor([value], dtype=torch.float64)
+    dist.all_reduce(total)
+    return float(total) / workers.world_size
 
 
 def _model_class(name: str):
@@ -219,7 +243,7 @@ def _start_or_resume(folder: Path, config: RunConfig, model, optimizer, generato
 
 
 def _finish(config: RunConfig, folder: Path, model, best: dict, space: LabelSpace, inputs: AssembledInputs,
-            state: TrainingState, seconds: float) -> ClassificationRun:
+            state: TrainingState, seconds: float, started_at: datetime, workers: Workers) -> ClassificationRun:
     batch = max(config.training.batch_size, 256)
     probabilities = {split: predict_probabilities(model, inputs.splits[split], batch) for split in SPLITS}
     targets = {split: inputs.splits[split].tensors["targets"].numpy() for split in SPLITS}
@@ -229,12 +253,15 @@ def _finish(config: RunConfig, folder: Path, model, best: dict, space: LabelSpac
                 "stopped_early": state.stopped_early, "history": state.history,
                 "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
                 "seconds": float(sum(epoch_seconds)), "seconds_this_session": round(seconds, 3),
+                # this session's start and end (a resumed run's earlier sessions are in `history`)
+                "started": started_at.isoformat(), "ended": datetime.now(UTC).isoformat(),
                 # ru_maxrss is in kilobytes on Linux: the process's peak, features included
                 "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "rows": {split: len(inputs.splits[split]) for split in SPLITS}, "left_out": inputs.left_out,
-                "config_digest": config.digest}
+                "config_digest": config.digest, "processes": workers.world_size}
     run = ClassificationRun(folder, config, space, thresholds, model_resolver.normalize_cls(type(model)),
                             model.arguments, inputs.vocabularies,
                             score_splits(probabilities, targets, thresholds, space), training, model.eval())
-    save_run(run, best)
+    if workers.writes:
+        save_run(run, best)
     return run
