@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.result_cache = ResultCache(settings.sparql_cache_bytes)
     app.add_exception_handler(HeritageKGError, error_answer)
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    app.router.routes.append(sparql.query_route)  # before the routers: it answers /sparql
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -2,13 +2,21 @@
 read-only. A worker lives on across updates and rebuilds: its store reopens its read-only view
 when the store's data version changed (about 15 ms on the Tate store, against 1-2 s to start a
 process). pyoxigraph cannot cancel a query, so a query that runs past the time limit is stopped
-by killing its worker, which is replaced; the other workers keep answering meanwhile."""
+by killing its worker, which is replaced; the other workers keep answering meanwhile.
+
+The hop to a worker is on the path of every computed answer, so it is kept lean: each worker's
+pipe stays registered with the event loop for the worker's life and its replies are read as
+they arrive (no reader added and removed, no task, per query); a reply is one frame (a kind
+byte, then the answer's few fields and its body as raw bytes), sent with one system call."""
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
-from dataclasses import dataclass, field
+import pickle
+import socket
+import struct
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from heritage_kg.errors import HeritageKGError, QueryTimeoutError, StoreError
@@ -24,6 +32,30 @@ class QueryRequest:
     max_rows: int | None = None
 
 
+# A worker's replies, framed as multiprocessing.Connection frames them (a 4-byte big-endian
+# length; -1 and then 8 bytes for a frame over 2 GiB), each opening with its kind:
+ANSWER, ERROR, READY = b"A", b"E", b"R"
+_LENGTH, _LONG_LENGTH = struct.Struct("!i"), struct.Struct("!Q")
+# an answer's fields before its body: truncated, rows, and the lengths of the media type and
+# the view version that follow
+_ANSWER_FIELDS = struct.Struct("!?qHH")
+
+
+def _answer_frame(answer: SerializedAnswer, view_version: str | None) -> bytes:
+    media_type, version = answer.media_type.encode(), (view_version or "").encode()
+    return b"".join((ANSWER, _ANSWER_FIELDS.pack(answer.truncated, answer.rows, len(media_type),
+                                                                         len(version)), media_type, version, answer.body))
+
+
+def _read_answer(frame: memoryview) -> SerializedAnswer:
+    truncated, rows, media_length, version_length = _ANSWER_FIELDS.unpack_from(frame, 1)
+    start = 1 + _ANSWER_FIELDS.size
+    media_type = bytes(frame[start:start + media_length]).decode()
+    start += media_length
+    version = bytes(frame[start:start + version_length]).decode() or None
+    return SerializedAnswer(bytes(frame[start + version_length:]), media_type, truncated, rows, version)
+
+
 def _answer_queries(location: str, connection: Connection) -> None:
     """A worker's life: answer each request on `connection` until told to stop (None)."""
     from heritage_kg.graph.store import open_store
@@ -34,41 +66,142 @@ def _answer_queries(location: str, connection: Connection) -> None:
             try:
                 answer = store.answer_query(request.sparql, request.media_types, default_graphs=request.default_graphs,
                                             named_graphs=request.named_graphs, max_rows=request.max_rows)
-                # The body goes as raw bytes, not pickled: one copy, into the service's response.
-                connection.send(("answer", (answer.media_type, answer.truncated, answer.rows,
-                                            store.view_version)))
-                connection.send_bytes(answer.body)
+                connection.send_bytes(_answer_frame(answer, store.view_version))
                 break
             except (StoreError, RuntimeError, OSError) as exc:
                 # A read-only view can lose files to a writer's compaction or a build's removal of
                 # the generation it read, while the answer is serialized: open it afresh, try again.
                 store.close()
                 if attempt == 2:
-                    connection.send(("error", exc if isinstance(exc, StoreError) else
-                                     StoreError(f"the query failed: {type(exc).__name__}: {exc}")))
+                    connection.send_bytes(ERROR + pickle.dumps(
+                        exc if isinstance(exc, StoreError) else StoreError(f"the query failed: {type(exc).__name__}: {exc}")))
             except HeritageKGError as exc:
-                connection.send(("error", exc))
+                connection.send_bytes(ERROR + pickle.dumps(exc))
                 break
             except Exception as exc:  # noqa: BLE001  (a worker reports, never dies, on a store's surprise)
-                connection.send(("error", StoreError(f"the query failed: {type(exc).__name__}: {exc}")))
+                connection.send_bytes(ERROR + pickle.dumps(StoreError(f"the query failed: {type(exc).__name__}: {exc}")))
                 break
         # After an update or a rebuild, open the new view now, before taking the next query, so
         # that no query waits for it: the service sends this worker nothing until it is ready.
         store.refresh()
-        connection.send(("ready", None))
+        connection.send_bytes(READY)
 
 
-@dataclass
 class _Worker:
-    process: multiprocessing.process.BaseProcess
-    connection: Connection
-    stopped: bool = field(default=False)
+    """The service's end of one worker process: its pipe, read whenever it is readable, and the
+    request it is answering, if any."""
+
+    def __init__(self, pool: QueryWorkers, process: multiprocessing.process.BaseProcess, pipe: socket.socket):
+        self.pool, self.process, self.pipe = pool, process, pipe
+        self.stopped = False
+        self.reply: asyncio.Future | None = None  # the answer a request awaits
+        self.deadline: asyncio.TimerHandle | None = None  # for the answer, then for "ready"
+        self._buffer = bytearray()
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(pipe.fileno(), self._readable)
+
+    def ask(self, request: QueryRequest) -> asyncio.Future:
+        self.reply = self._loop.create_future()
+        self._arm()
+        message = pickle.dumps(request, pickle.HIGHEST_PROTOCOL)
+        self.pipe.setblocking(True)  # a query text is at most the request size limit: one short write
+        try:
+            self.pipe.sendall(_LENGTH.pack(len(message)) + message)
+        finally:
+            self.pipe.setblocking(False)
+        return self.reply
+
+    def _arm(self) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+        self.deadline = self._loop.call_later(self.pool.timeout_s, self._late)
+
+    def _late(self) -> None:
+        """The answer, or the "ready" after it, did not come in time."""
+        self.deadline = None
+        if self.reply is not None and not self.reply.done():
+            self.reply.set_exception(TimeoutError())  # the request kills this worker and says why
+        else:
+            self.kill()
+            self.pool._replace(self)
+
+    def _readable(self) -> None:
+        try:
+            data = self.pipe.recv(1 << 18)  # as asyncio's own transports read
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._lost()
+            return
+        buffer = self._buffer
+        buffer += data
+        while len(buffer) >= _LENGTH.size:
+            (length,) = _LENGTH.unpack_from(buffer)
+            start = _LENGTH.size
+            if length == -1:
+                if len(buffer) < start + _LONG_LENGTH.size:
+                    return
+                (length,) = _LONG_LENGTH.unpack_from(buffer, start)
+                start += _LONG_LENGTH.size
+            if len(buffer) < start + length:
+                return
+            frame = memoryview(buffer)[start:start + length]
+            try:
+                self._received(frame)
+            finally:
+                frame.release()  # before the buffer drops the frame
+            del buffer[:start + length]
+
+    def _received(self, frame: memoryview) -> None:
+        kind = frame[:1]
+        if kind == READY:
+            if self.deadline is not None:
+                self.deadline.cancel()
+                self.deadline = None
+            if self.pool._idle is not None:
+                self.pool._idle.put_nowait(self)
+            return
+        reply, self.reply = self.reply, None
+        self._arm()  # "ready" comes next, once the worker has its view up to date
+        if reply is None or reply.done():
+            return  # an answer nobody awaits any more (the request was cancelled): skip it
+        if kind == ANSWER:
+            reply.set_result(_read_answer(frame))
+        else:
+            reply.set_exception(pickle.loads(frame[1:]))
+
+    def _lost(self) -> None:
+        if self.reply is not None and not self.reply.done():
+            self.reply.set_exception(EOFError())
+        elif not self.stopped:  # died between queries, or while opening its view
+            self.kill()
+            self.pool._replace(self)
 
     def kill(self) -> None:
+        if self.stopped:
+            return
         self.stopped = True
+        if self.deadline is not None:
+            self.deadline.cancel()
+        self._loop.remove_reader(self.pipe.fileno())
         self.process.kill()
         self.process.join(timeout=5)
-        self.connection.close()
+        self.pipe.close()
+
+    def stop(self) -> None:
+        """Asks the worker to finish; kills it if it does not within 2 s."""
+        if self.stopped:
+            return
+        message = pickle.dumps(None)
+        try:
+            self.pipe.setblocking(True)
+            self.pipe.sendall(_LENGTH.pack(len(message)) + message)
+        except OSError:
+            pass
+        self.process.join(timeout=2)
+        self.kill()
 
 
 class QueryWorkers:
@@ -84,6 +217,7 @@ class QueryWorkers:
         self._workers: list[_Worker] = []  # every live worker, idle or busy
 
     def start(self) -> None:
+        """Starts the workers; called on the event loop that will ask them."""
         self._idle = asyncio.Queue()
         for _ in range(self.size):
             self._idle.put_nowait(self._spawn())
@@ -94,74 +228,45 @@ class QueryWorkers:
                                         name="heritage-kg-query-worker")
         process.start()
         child.close()
-        self._workers = [w for w in self._workers if not w.stopped]
-        self._workers.append(_Worker(process, parent))
+        pipe = socket.fromfd(parent.fileno(), socket.AF_UNIX, socket.SOCK_STREAM)
+        parent.close()
+        pipe.setblocking(False)
+        self._workers.append(_Worker(self, process, pipe))
         return self._workers[-1]
+
+    def _replace(self, worker: _Worker) -> None:
+        """A new worker in place of `worker`, which was killed."""
+        if self._idle is not None and worker in self._workers:
+            self._workers.remove(worker)
+            self._idle.put_nowait(self._spawn())
 
     async def answer(self, request: QueryRequest) -> SerializedAnswer:
         if self._idle is None:
             raise StoreError("the query workers are not running")
-        worker = await self._idle.get()
-        if not worker.process.is_alive():
+        while True:
+            worker = await self._idle.get()
+            if worker.stopped:
+                continue  # died while idle, and was replaced then
+            if worker.process.is_alive():
+                break
             worker.kill()
-            worker = self._spawn()
+            self._replace(worker)
         try:
-            worker.connection.send(request)
-            outcome, payload = await self._reply(worker)
+            return await worker.ask(request)
         except TimeoutError:
             worker.kill()
+            self._replace(worker)
             raise QueryTimeoutError(
                 f"the query was stopped after {self.timeout_s:g} s (the service's limit, "
                 f"HERITAGE_KG_SPARQL_TIMEOUT_S); narrow it, or add a LIMIT") from None
         except (EOFError, OSError):
             worker.kill()
+            self._replace(worker)
             raise StoreError("the query's worker process died (out of memory?); try a narrower query") from None
-        finally:
-            if worker.stopped:
-                self._idle.put_nowait(self._spawn())
-            else:
-                asyncio.get_running_loop().create_task(self._back_when_ready(worker))
-        if outcome == "error":
-            raise payload
-        return payload
-
-    async def _back_when_ready(self, worker: _Worker) -> None:
-        """Returns the worker to the idle ones once it has its view up to date; one that does
-        not say so in time is replaced."""
-        try:
-            # an answer nobody awaited any more (the request was cancelled) comes first: skip it
-            while (await self._reply(worker))[0] != "ready":
-                pass
-        except (TimeoutError, EOFError, OSError):
-            worker.kill()
-        if self._idle is not None:
-            self._idle.put_nowait(self._spawn() if worker.stopped else worker)
-
-    async def _reply(self, worker: _Worker):
-        loop = asyncio.get_running_loop()
-        readable = loop.create_future()
-        descriptor = worker.connection.fileno()
-        loop.add_reader(descriptor, lambda: readable.done() or readable.set_result(None))
-        try:
-            await asyncio.wait_for(readable, self.timeout_s)
-        finally:
-            loop.remove_reader(descriptor)
-        # The whole reply follows at once: the worker serialized it before sending.
-        outcome, payload = worker.connection.recv()
-        if outcome == "answer":
-            media_type, truncated, rows, data_version = payload
-            return outcome, SerializedAnswer(worker.connection.recv_bytes(), media_type, truncated, rows, data_version)
-        return outcome, payload
 
     def close(self) -> None:
         if self._idle is None:
             return
         for worker in self._workers:
-            try:
-                worker.connection.send(None)
-            except OSError:
-                pass
-            worker.process.join(timeout=2)
-            if worker.process.is_alive():
-                worker.kill()
+            worker.stop()
         self._workers, self._idle = [], None
