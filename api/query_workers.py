@@ -33,23 +33,23 @@ class QueryRequest:
 
 
 # A worker's replies, framed as multiprocessing.Connection frames them (a 4-byte big-endian
-# length; -1 and then 8 bytes for a frame over 2 GiB), each opening with its kind:
+# length; -1 and then 8 bytes for a frame over 2 GiB): a kind byte, then for an answer or an
+# error a byte that says whether the worker is ready for the next query too (no READY follows
+# then), then the answer (its fields, media type, view version and body) or the pickled error.
 ANSWER, ERROR, READY = b"A", b"E", b"R"
 _LENGTH, _LONG_LENGTH = struct.Struct("!i"), struct.Struct("!Q")
-# an answer's fields before its body: truncated, rows, and the lengths of the media type and
-# the view version that follow
-_ANSWER_FIELDS = struct.Struct("!?qHH")
+_ANSWER_FIELDS = struct.Struct("!?qHH")  # truncated, rows, lengths of the media type and view version
 
 
 def _answer_frame(answer: SerializedAnswer, view_version: str | None) -> bytes:
     media_type, version = answer.media_type.encode(), (view_version or "").encode()
-    return b"".join((ANSWER, _ANSWER_FIELDS.pack(answer.truncated, answer.rows, len(media_type),
-                                                                         len(version)), media_type, version, answer.body))
+    return b"".join((_ANSWER_FIELDS.pack(answer.truncated, answer.rows, len(media_type), len(version)),
+                     media_type, version, answer.body))
 
 
 def _read_answer(frame: memoryview) -> SerializedAnswer:
-    truncated, rows, media_length, version_length = _ANSWER_FIELDS.unpack_from(frame, 1)
-    start = 1 + _ANSWER_FIELDS.size
+    truncated, rows, media_length, version_length = _ANSWER_FIELDS.unpack_from(frame)
+    start = _ANSWER_FIELDS.size
     media_type = bytes(frame[start:start + media_length]).decode()
     start += media_length
     version = bytes(frame[start:start + version_length]).decode() or None
@@ -62,29 +62,37 @@ def _answer_queries(location: str, connection: Connection) -> None:
 
     store = open_store(location, read_only=True)
     while (request := connection.recv()) is not None:
-        for attempt in (1, 2):
-            try:
-                answer = store.answer_query(request.sparql, request.media_types, default_graphs=request.default_graphs,
-                                            named_graphs=request.named_graphs, max_rows=request.max_rows)
-                connection.send_bytes(_answer_frame(answer, store.view_version))
-                break
-            except (StoreError, RuntimeError, OSError) as exc:
-                # A read-only view can lose files to a writer's compaction or a build's removal of
-                # the generation it read, while the answer is serialized: open it afresh, try again.
-                store.close()
-                if attempt == 2:
-                    connection.send_bytes(ERROR + pickle.dumps(
-                        exc if isinstance(exc, StoreError) else StoreError(f"the query failed: {type(exc).__name__}: {exc}")))
-            except HeritageKGError as exc:
-                connection.send_bytes(ERROR + pickle.dumps(exc))
-                break
-            except Exception as exc:  # noqa: BLE001  (a worker reports, never dies, on a store's surprise)
-                connection.send_bytes(ERROR + pickle.dumps(StoreError(f"the query failed: {type(exc).__name__}: {exc}")))
-                break
-        # After an update or a rebuild, open the new view now, before taking the next query, so
-        # that no query waits for it: the service sends this worker nothing until it is ready.
-        store.refresh()
-        connection.send_bytes(READY)
+        kind, reply = _reply(store, request)
+        # Most answers are read from the latest data: they say that the worker is ready too,
+        # which spares the service a second message and wake-up per query.
+        ready = store.view_version == store.data_version()
+        connection.send_bytes(b"".join((kind, b"\1" if ready else b"\0", reply)))
+        if not ready:
+            # After an update or a rebuild, open the new view now, before taking the next query,
+            # so that no query waits for it: the service sends this worker nothing until it is ready.
+            store.refresh()
+            connection.send_bytes(READY)
+
+
+def _reply(store, request: QueryRequest) -> tuple[bytes, bytes]:
+    for attempt in (1, 2):
+        try:
+            answer = store.answer_query(request.sparql, request.media_types, default_graphs=request.default_graphs,
+                                        named_graphs=request.named_graphs, max_rows=request.max_rows)
+            return ANSWER, _answer_frame(answer, store.view_version)
+        except (StoreError, RuntimeError, OSError) as exc:
+            # A read-only view can lose files to a writer's compaction or a build's removal of
+            # the generation it read, while the answer is serialized: open it afresh, try again.
+            store.close()
+            if attempt == 2:
+                error = exc if isinstance(exc, StoreError) else StoreError(f"the query failed: {type(exc).__name__}: {exc}")
+        except HeritageKGError as exc:
+            error = exc
+            break
+        except Exception as exc:  # noqa: BLE001  (a worker reports, never dies, on a store's surprise)
+            error = StoreError(f"the query failed: {type(exc).__name__}: {exc}")
+            break
+    return ERROR, pickle.dumps(error)
 
 
 class _Worker:
@@ -104,12 +112,19 @@ class _Worker:
         self.reply = self._loop.create_future()
         self._arm()
         message = pickle.dumps(request, pickle.HIGHEST_PROTOCOL)
-        self.pipe.setblocking(True)  # a query text is at most the request size limit: one short write
-        try:
-            self.pipe.sendall(_LENGTH.pack(len(message)) + message)
-        finally:
-            self.pipe.setblocking(False)
+        self._send(_LENGTH.pack(len(message)) + message)
         return self.reply
+
+    def _send(self, data: bytes) -> None:
+        # The worker waits for its next request, so the pipe's buffer is empty and takes all but
+        # a query of hundreds of kilobytes at once; the rest of such a query waits for room.
+        sent = self.pipe.send(data)
+        if sent < len(data):
+            self.pipe.setblocking(True)
+            try:
+                self.pipe.sendall(data[sent:])
+            finally:
+                self.pipe.setblocking(False)
 
     def _arm(self) -> None:
         if self.deadline is not None:
@@ -157,20 +172,26 @@ class _Worker:
     def _received(self, frame: memoryview) -> None:
         kind = frame[:1]
         if kind == READY:
-            if self.deadline is not None:
-                self.deadline.cancel()
-                self.deadline = None
-            if self.pool._idle is not None:
-                self.pool._idle.put_nowait(self)
+            self._ready()
             return
         reply, self.reply = self.reply, None
-        self._arm()  # "ready" comes next, once the worker has its view up to date
+        if frame[1]:
+            self._ready()
+        else:
+            self._arm()  # "ready" comes next, once the worker has its view up to date
         if reply is None or reply.done():
             return  # an answer nobody awaits any more (the request was cancelled): skip it
         if kind == ANSWER:
-            reply.set_result(_read_answer(frame))
+            reply.set_result(_read_answer(frame[2:]))
         else:
-            reply.set_exception(pickle.loads(frame[1:]))
+            reply.set_exception(pickle.loads(frame[2:]))
+
+    def _ready(self) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
+        if self.pool._idle is not None:
+            self.pool._idle.put_nowait(self)
 
     def _lost(self) -> None:
         if self.reply is not None and not self.reply.done():
@@ -196,8 +217,7 @@ class _Worker:
             return
         message = pickle.dumps(None)
         try:
-            self.pipe.setblocking(True)
-            self.pipe.sendall(_LENGTH.pack(len(message)) + message)
+            self._send(_LENGTH.pack(len(message)) + message)
         except OSError:
             pass
         self.process.join(timeout=2)
@@ -213,12 +233,14 @@ class QueryWorkers:
         self.size = size
         self.timeout_s = timeout_s
         self._context = multiprocessing.get_context("spawn")  # never fork a process running an event loop
-        self._idle: asyncio.Queue[_Worker] | None = None
+        self._idle: asyncio.LifoQueue[_Worker] | None = None
         self._workers: list[_Worker] = []  # every live worker, idle or busy
 
     def start(self) -> None:
         """Starts the workers; called on the event loop that will ask them."""
-        self._idle = asyncio.Queue()
+        # the worker that answered last goes first: it is the likeliest to be running still,
+        # with its caches warm; an idle one sleeps and takes longer to wake
+        self._idle = asyncio.LifoQueue()
         for _ in range(self.size):
             self._idle.put_nowait(self._spawn())
 

@@ -126,7 +126,8 @@ async def sparql_update(request: Request, config: SettingsDep) -> Response:
 async def protocol_parameters(request: Request, direct_media_type: str, max_bytes: int) -> dict[str, list[str]]:
     """The protocol's parameters from the URL and, for a POST, the body: a form, or the query
     (update) itself sent directly; 415 for any other body, 400 for text that is not UTF-8."""
-    pairs = _decoded_pairs(request.url.query)
+    # the URL's query as request.url.query has it, without building the whole URL
+    pairs = _decoded_pairs(_utf8(request.scope.get("query_string", b""), "the URL's query"))
     if request.method == "POST":
         content_type = request.headers.get("content-type", "")
         media_type, *options = [part.strip().lower() for part in content_type.split(";")]
