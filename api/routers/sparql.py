@@ -102,7 +102,7 @@ async def _answer(workers, query: QueryRequest, endpoints: tuple[str, ...]):
 
 
 @router.post("/sparql/update", status_code=204, summary="SPARQL 1.1 update endpoint (curator graphs only)")
-async def sparql_update(request: Request, config: SettingsDep) -> Response:
+async def sparql_update(request: Request, config: SettingsDep, workers: WorkersDep) -> Response:
     if not config.update_token:
         raise HTTPException(403, "updates are off on this service; its operator enables them by setting "
                                  "HERITAGE_KG_UPDATE_TOKEN")
@@ -120,6 +120,8 @@ async def sparql_update(request: Request, config: SettingsDep) -> Response:
     await run_in_threadpool(check_endpoints, updates[0], config.sparql_service_allow, update=True)
     async with _updates_one_at_a_time:
         await run_in_threadpool(apply_update, config.store, updates[0])
+        # acknowledged once the query workers read it: reads that follow see it, and none waits
+        await workers.catch_up()
     return Response(status_code=204)
 
 
