@@ -7,12 +7,16 @@ by killing its worker, which is replaced; the other workers keep answering meanw
 The hop to a worker is on the path of every computed answer, so it is kept lean: each worker's
 pipe stays registered with the event loop for the worker's life and its replies are read as
 they arrive (no reader added and removed, no task, per query); a reply is one frame (a kind
-byte, then the answer's few fields and its body as raw bytes), sent with one system call."""
+byte, then the answer's few fields and its body as raw bytes), sent with one system call (two
+for a large body, which is not copied); it says "ready" too when the worker's view is current.
+After an update of the service, idle workers open the new view in a thread beside the one they
+answer from (`QueryWorkers.catch_up`), so that no read waits for the reopen."""
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import pickle
 import socket
 import struct
@@ -47,10 +51,20 @@ _LENGTH, _LONG_LENGTH = struct.Struct("!i"), struct.Struct("!Q")
 _ANSWER_FIELDS = struct.Struct("!?qHH")  # truncated, rows, lengths of the media type and view version
 
 
-def _answer_frame(answer: SerializedAnswer, view_version: str | None) -> bytes:
+def _answer_fields(answer: SerializedAnswer, view_version: str | None) -> bytes:
     media_type, version = answer.media_type.encode(), (view_version or "").encode()
     return b"".join((_ANSWER_FIELDS.pack(answer.truncated, answer.rows, len(media_type), len(version)),
-                     media_type, version, answer.body))
+                     media_type, version))
+
+
+def _send_frame(pipe: socket.socket, head: bytes, body: bytes = b"") -> None:
+    size = len(head) + len(body)
+    prefix = _LENGTH.pack(size) if size <= 0x7FFFFFFF else _LENGTH.pack(-1) + _LONG_LENGTH.pack(size)
+    if len(body) < 1 << 16:
+        pipe.sendall(b"".join((prefix, head, body)))  # one system call
+    else:
+        pipe.sendall(prefix + head)
+        pipe.sendall(body)  # not copied
 
 
 def _read_answer(frame: memoryview) -> SerializedAnswer:
@@ -67,11 +81,12 @@ def _answer_queries(location: str, connection: Connection) -> None:
     from heritage_kg.graph.store import open_store
 
     store = open_store(location, read_only=True)
+    pipe = socket.socket(fileno=os.dup(connection.fileno()))  # for replies: see _send_frame
     reopens = hasattr(store, "reopen_in_background")  # an embedded store; a server store is always current
     while True:
         if reopens and store.reopening and not connection.poll(REOPEN_POLL_S):
             if store.adopt_reopened_view(wait=False):
-                connection.send_bytes(CAUGHT_UP)
+                _send_frame(pipe, CAUGHT_UP)
             continue
         message = connection.recv()
         if message is None:
@@ -80,32 +95,33 @@ def _answer_queries(location: str, connection: Connection) -> None:
             if reopens:
                 store.reopen_in_background()
             if not (reopens and store.reopening):
-                connection.send_bytes(CAUGHT_UP)  # current already
+                _send_frame(pipe, CAUGHT_UP)  # current already
             continue
         # `may_lag`: an update of the service waits for the workers to catch up, unacknowledged,
         # so the query may be answered from the view before it
         request, may_lag = message
         if reopens and store.reopening and store.adopt_reopened_view(wait=not may_lag):
-            connection.send_bytes(CAUGHT_UP)
-        kind, reply = _reply(store, request)
+            _send_frame(pipe, CAUGHT_UP)
+        kind, head, body = _reply(store, request)
         # Most answers are read from the latest data: they say that the worker is ready too,
         # which spares the service a second message and wake-up per query. So does one read
         # while a fresh view opens in the background: the worker goes on answering meanwhile.
         ready = (reopens and store.reopening) or store.view_version == store.data_version()
-        connection.send_bytes(b"".join((kind, b"\1" if ready else b"\0", reply)))
+        _send_frame(pipe, b"".join((kind, b"\1" if ready else b"\0", head)), body)
         if not ready:
             # After an update or a rebuild, open the new view now, before taking the next query,
             # so that no query waits for it: the service sends this worker nothing until it is ready.
             store.refresh()
-            connection.send_bytes(READY)
+            _send_frame(pipe, READY)
 
 
-def _reply(store, request: QueryRequest) -> tuple[bytes, bytes]:
+def _reply(store, request: QueryRequest) -> tuple[bytes, bytes, bytes]:
+    """The reply's kind, its head (the answer's fields, or the pickled error) and the body."""
     for attempt in (1, 2):
         try:
             answer = store.answer_query(request.sparql, request.media_types, default_graphs=request.default_graphs,
                                         named_graphs=request.named_graphs, max_rows=request.max_rows)
-            return ANSWER, _answer_frame(answer, store.view_version)
+            return ANSWER, _answer_fields(answer, store.view_version), answer.body
         except (StoreError, RuntimeError, OSError) as exc:
             # A read-only view can lose files to a writer's compaction or a build's removal of
             # the generation it read, while the answer is serialized: open it afresh, try again.
@@ -118,7 +134,7 @@ def _reply(store, request: QueryRequest) -> tuple[bytes, bytes]:
         except Exception as exc:  # noqa: BLE001  (a worker reports, never dies, on a store's surprise)
             error = StoreError(f"the query failed: {type(exc).__name__}: {exc}")
             break
-    return ERROR, pickle.dumps(error)
+    return ERROR, pickle.dumps(error), b""
 
 
 class _Worker:
@@ -176,15 +192,21 @@ class _Worker:
             self.pool._replace(self)
 
     def _readable(self) -> None:
+        # A large answer is read to its end here, not a chunk per turn of the event loop.
+        while self._read() and self._buffer:
+            pass
+
+    def _read(self) -> bool:
+        """Reads what the pipe holds and takes the whole frames in it; False once it is empty."""
         try:
             data = self.pipe.recv(1 << 18)  # as asyncio's own transports read
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError:
             data = b""
         if not data:
             self._lost()
-            return
+            return False
         buffer = self._buffer
         buffer += data
         while len(buffer) >= _LENGTH.size:
@@ -192,17 +214,18 @@ class _Worker:
             start = _LENGTH.size
             if length == -1:
                 if len(buffer) < start + _LONG_LENGTH.size:
-                    return
+                    break
                 (length,) = _LONG_LENGTH.unpack_from(buffer, start)
                 start += _LONG_LENGTH.size
             if len(buffer) < start + length:
-                return
+                break
             frame = memoryview(buffer)[start:start + length]
             try:
                 self._received(frame)
             finally:
                 frame.release()  # before the buffer drops the frame
             del buffer[:start + length]
+        return not self.stopped
 
     def _received(self, frame: memoryview) -> None:
         kind = frame[:1]
