@@ -31,7 +31,7 @@ def serve(
     get_settings.cache_clear()
     console.print(f"serving {location} ({len(graphs)} named graphs) on http://{host}:{port}/ "
                   f"(SPARQL endpoint: http://{host}:{port}/sparql)")
-    # httptools parses HTTP in C (h11 costs about 0.1 ms a request more); no access log, a line
-    # per request; asyncio's own loop, as uvloop made the wait on a query worker 80-250 ms.
+    # The fast settings, whatever is installed: httptools parses HTTP in C; no access log (a line
+    # per request); asyncio's own loop, as uvloop made the wait on a query worker 80-250 ms.
     uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="warning", http="httptools",
                 loop="asyncio", access_log=False)
