@@ -4,6 +4,7 @@ error into its HTTP answer in one place. Run by `heritage-kg serve`."""
 
 from __future__ import annotations
 
+import gc
 import os
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -84,6 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                settings.sparql_timeout_s)
         workers.start()
         app.state.query_workers = workers
+        # What start-up made (routers, templates, rdflib's and pydantic's tables) lives as long as
+        # the service: kept out of the collector's full scans (about 50 ms each, on whichever
+        # request they land).
+        gc.freeze()
         try:
             yield
         finally:
@@ -95,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.result_cache = ResultCache(settings.sparql_cache_bytes)
     app.add_exception_handler(HeritageKGError, error_answer)
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    app.router.routes.append(sparql.query_route)  # before the routers: it answers /sparql
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -59,5 +59,12 @@ async def result_cache(request: Request) -> ResultCache:
     return request.app.state.result_cache
 
 
+def service_parts(app) -> tuple[Settings, GraphStore, QueryWorkers, ResultCache]:
+    """What the dependencies above give, for a route that does without FastAPI's dependency
+    machinery (api.routers.sparql.query_route)."""
+    config = getattr(app.state, "settings", None) or get_settings()
+    return config, _store(config.store), app.state.query_workers, app.state.result_cache
+
+
 WorkersDep = Annotated[QueryWorkers, Depends(query_workers)]
 CacheDep = Annotated[ResultCache, Depends(result_cache)]

@@ -249,3 +249,23 @@ def test_the_service_workers_live_on_across_updates_and_see_them(tmp_path):
         for _ in range(4):
             assert client.get("/sparql", params={"query": ask}).json()["boolean"] is True
         assert {worker.process.pid for worker in workers._workers} == pids
+
+
+def test_a_reader_answers_from_its_view_while_a_fresh_one_opens_beside_it(tmp_path):
+    # What a query worker does after an update of the service: open the new view in a thread,
+    # answer from the old one (a snapshot) meanwhile, and swap when the new one is open.
+    root = tmp_path / "store"
+    store_of_fixtures(root).close()
+    reader, writer = open_store(root, read_only=True), open_store(root)
+    assert notes(reader) == set()
+    before = reader.view_version
+    writer.update(note(1))
+    assert reader.reopen_in_background()
+    assert not reader.reopen_in_background()  # one at a time
+    assert reader.reopening
+    assert notes(reader) == set() and reader.view_version == before  # the old view answers meanwhile
+    assert reader.adopt_reopened_view(wait=True)
+    assert not reader.reopening
+    assert notes(reader) == {1} and reader.view_version == reader.data_version() != before
+    assert not reader.reopen_in_background()  # current: nothing to open
+    writer.close()

@@ -91,7 +91,12 @@ def rank_media_types(accept: str | None, offered: Sequence[str],
 
 def acceptable_media_types(accept: str | None) -> list[str]:
     """The supported result media types an `Accept` header allows, best first."""
-    return rank_media_types(accept, [f.media_type for f in RESULT_FORMATS], MEDIA_TYPE_ALIASES)
+    return list(_acceptable_media_types(accept))
+
+
+@lru_cache(maxsize=256)  # read on every request; clients send the same few headers again and again
+def _acceptable_media_types(accept: str | None) -> tuple[str, ...]:
+    return tuple(rank_media_types(accept, [f.media_type for f in RESULT_FORMATS], MEDIA_TYPE_ALIASES))
 
 
 def _matching(media_range: str, offered: Sequence[str], aliases: dict[str, Sequence[str]]) -> list[str]:
@@ -242,6 +247,7 @@ def keywords_only(sparql: str) -> str:
     return _NOT_KEYWORDS.sub(lambda match: " " * len(match.group()), sparql)
 
 
+@lru_cache(maxsize=1024)  # read before every query: the same texts come again and again
 def declares_dataset(sparql: str) -> bool:
     """Whether a query names its own dataset with FROM or FROM NAMED."""
     return bool(_FROM.search(keywords_only(sparql)))

@@ -57,6 +57,8 @@ class EmbeddedStore(GraphStore):
         self._journal = UpdateJournal(self.root)
         self._view: ox.Store | None = None
         self._view_version: tuple[str | None, int] | None = None
+        # a fresh view opening in a thread, and where it lands: (thread, [(view, version)])
+        self._reopening: tuple[threading.Thread, list] | None = None
         # the writer: open only while this object holds the update lock
         self._writing = threading.RLock()
         self._writer: ox.Store | None = None
@@ -123,11 +125,20 @@ class EmbeddedStore(GraphStore):
 
     def _open(self) -> ox.Store:
         """A read-only view of the current generation, reopened when the data changed. Oxigraph
-        lets read-only views live beside a writer; the view is a snapshot of when it opened."""
+        lets read-only views live beside a writer; the view is a snapshot of when it opened.
+        While a fresh view opens in the background (`reopen_in_background`), the current one
+        answers: its caller chose to let reads lag for those milliseconds."""
+        if self._reopening is not None and self._view is not None:
+            return self._view
         version = self._version()
         if self._view is not None and version == self._view_version:
             return self._view
         self._view = None
+        self._view, self._view_version = self._open_latest(version)
+        return self._view
+
+    def _open_latest(self, version: tuple[str | None, int]) -> tuple[ox.Store, tuple[str | None, int]]:
+        """A view of the current generation, with the version read before it opened."""
         failure: BaseException | None = None
         for attempt in range(OPEN_ATTEMPTS):
             generation = self.current_generation()
@@ -141,9 +152,7 @@ class EmbeddedStore(GraphStore):
                 version = self._version()
                 continue
             try:
-                self._view = ox.Store.read_only(str(generation))
-                self._view_version = version
-                return self._view
+                return ox.Store.read_only(str(generation)), version
             except (OSError, RuntimeError) as exc:
                 # A writer closing (it compacts) or a build removing the old generation moved
                 # files while the view opened: RocksDB calls that corruption. Look again.
@@ -151,6 +160,46 @@ class EmbeddedStore(GraphStore):
                 time.sleep(0.01 * (attempt + 1))
                 version = self._version()
         raise StoreError(f"cannot open the store at {self.root}: {failure}") from None
+
+    # -- a fresh view opened beside the one that answers (a query worker after an update)
+
+    def reopen_in_background(self) -> bool:
+        """Starts opening a view of the latest data in a thread (Oxigraph opens it without the
+        GIL), the current view answering meanwhile; False where the view is current or a fresh
+        one is opening already. `adopt_reopened_view` swaps it in."""
+        if self._reopening is not None or (self._view is not None and self._version() == self._view_version):
+            return False
+        opened: list = []
+
+        def open_latest() -> None:
+            try:
+                opened.append(self._open_latest(self._version()))
+            except StoreError:
+                pass  # the next query opens it inline, and says what is wrong
+
+        thread = threading.Thread(target=open_latest, name="heritage-kg-view-reopen", daemon=True)
+        self._reopening = (thread, opened)
+        thread.start()
+        return True
+
+    @property
+    def reopening(self) -> bool:
+        return self._reopening is not None
+
+    def adopt_reopened_view(self, *, wait: bool) -> bool:
+        """Swaps in the view opened in the background once it is open (with `wait`: waits for
+        it); True if a view was adopted (or its opening failed, and the next query opens one)."""
+        if self._reopening is None:
+            return False
+        thread, opened = self._reopening
+        if wait:
+            thread.join()
+        elif thread.is_alive():
+            return False
+        self._reopening = None
+        if opened:
+            self._view, self._view_version = opened[0]
+        return True
 
     def raw_query(self, sparql, *, default_graphs=(), named_graphs=()):
         if default_graphs or named_graphs:
@@ -372,6 +421,7 @@ class EmbeddedStore(GraphStore):
 
     def close(self):
         self._view = None  # pyoxigraph closes the database when the object is dropped
+        self._reopening = None
         self._release_writer()
 
 
