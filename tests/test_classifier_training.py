@@ -13,6 +13,7 @@ from classifier_data import (
     BLUE,
     COLOUR,
     FORM,
+    PAINTING,
     RED,
     synthetic_rows,
     write_image_features,
@@ -181,6 +182,24 @@ def test_kg_vectors_trained_for_another_dataset_are_refused(synthetic, tmp_path)
     with pytest.raises(TrainingError, match="trained for dataset 'synthetic-level1', not 'synthetic'.*leak"):
         train(fusion_config(synthetic, "leaky", data={"kg": str(other)}), models_dir=tmp_path)
     assert not (tmp_path / "leaky").exists()
+
+
+def test_a_medium_subset_may_use_the_kg_vectors_of_the_dataset_whose_split_it_shares(synthetic, tmp_path):
+    from dataclasses import replace
+
+    from heritage_kg.learning.datasets import DatasetManifest
+
+    rows = [r for r in synthetic["rows"] if PAINTING in r["medium_groups"]]
+    subset = write_training_set(tmp_path / "synthetic-painting", rows)
+    replace(DatasetManifest.load(subset), split_of="synthetic").save(subset)
+    parent_vectors = {"dataset": str(subset), "kg": str(synthetic["kg"])}  # trained for "synthetic"
+    run = train(fusion_config(synthetic, "subset", data=parent_vectors, training={"epochs": 1}),
+                models_dir=tmp_path / "models")
+    assert run.metrics["tuned"]["test"].micro_f1 > 0
+    other = write_kg_features(tmp_path / "kg-level1", synthetic["rows"], dataset="synthetic-level1")
+    with pytest.raises(TrainingError, match="trained for dataset 'synthetic-level1', not 'synthetic-painting'"):
+        train(fusion_config(synthetic, "subset-leaky", data={"dataset": str(subset), "kg": str(other)}),
+              models_dir=tmp_path / "models")
 
 
 def test_fusion_reads_artist_vectors_not_the_artworks_own(synthetic, tmp_path):

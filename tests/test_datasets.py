@@ -385,3 +385,6 @@ def test_medium_all_writes_one_subset_per_group_in_use(fixture_store, cli_datase
     assert sorted(p.name for p in cli_datasets_dir.iterdir()) == [
         "fx", "fx-engraving-intaglio", "fx-etching", "fx-graphite", "fx-painting", "fx-watercolour-gouache"]
     assert open_dataset("fx-etching", cli_datasets_dir).table.column("artwork").to_pylist() == [ARTWORK + "T00002"]
+    # each subset names the dataset whose split it shares; the all-media one names none
+    assert open_dataset("fx-etching", cli_datasets_dir).manifest.split_of == "fx"
+    assert open_dataset("fx", cli_datasets_dir).manifest.split_of is None

@@ -184,6 +184,9 @@ class DatasetManifest(JsonArtefact):
     splits: dict[str, int]
     labels: list[LabelEntry]
     image_filter: ImageFilter | None = None
+    # a medium subset: the all-media dataset whose selection and split it shares, so that what
+    # is leak-free for that dataset's held-out artworks is leak-free for its own
+    split_of: str | None = None
     format: int = FORMAT_VERSION
 
     @classmethod
@@ -282,7 +285,7 @@ def build_medium_subsets(store: GraphStore, spec: DatasetSpec, *, datasets_dir: 
         slug = group.rstrip("/").rsplit("/", 1)[-1]
         if any(group in row["medium_groups"] for row in population.rows):
             name = f"{spec.name}-{slug}"
-            built.append(_write(population, (group,), datasets_dir / name, name))
+            built.append(_write(population, (group,), datasets_dir / name, name, split_of=spec.name))
     return built
 
 
@@ -404,7 +407,8 @@ def stratified_split(label_sets: list[list[str]], labels: list[str], seed: int) 
     return [SPLITS[i] for i in assigned]
 
 
-def _write(population: _Population, media: tuple[str, ...], folder: Path, name: str) -> TrainingSet:
+def _write(population: _Population, media: tuple[str, ...], folder: Path, name: str,
+           split_of: str | None = None) -> TrainingSet:
     import pyarrow as pa
 
     spec = population.spec
@@ -448,6 +452,7 @@ def _write(population: _Population, media: tuple[str, ...], folder: Path, name: 
         splits={split: split_sizes[split] for split in SPLITS},
         labels=label_entries,
         image_filter=population.image_filter,
+        split_of=split_of,
     )
     _replace_folder(folder, table, manifest)
     return TrainingSet(folder, table, manifest)
