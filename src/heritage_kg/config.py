@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     features_dir: Path = Path("data/features")
     images_dir: Path = Path("data/images")
     models_dir: Path = Path("data/models")
+    # the table of every artist pair a linking run found: generated, for review, never edited
+    links_table: Path = Path("data/links/artists.tsv")
     # The SPARQL service.
     sparql_timeout_s: float = 30.0
     sparql_max_rows: int = 100_000

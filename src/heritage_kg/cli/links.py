@@ -20,15 +20,17 @@ def link_artists_command(
                                      "or ../shared/data/authorities."),
     no_authorities: bool = typer.Option(False, "--no-authorities", help="Link the collections' artists to one "
                                         "another only, without authority files (no Wikidata or ULAN links)."),
-    links_dir: Path = typer.Option(None, "--links-dir", help="Where artists.tsv is written and curated.tsv is read "
-                                   "(default kg/links)."),
+    links_dir: Path = typer.Option(None, "--links-dir", help="Where curated.tsv is read (default kg/links) and, "
+                                   "when given, artists.tsv written."),
+    table: Path = typer.Option(None, "--table", help="Where the table of every pair found is written (default: "
+                               "in --links-dir when given, else $HERITAGE_KG_LINKS_TABLE or data/links/artists.tsv)."),
     online: bool = typer.Option(False, "--online", help="Also ask Wikidata's public SPARQL service "
                                 "($HERITAGE_KG_WIKIDATA_SPARQL_URL); offline, the files alone are used."),
     tolerance: int = typer.Option(2, "--tolerance", help="Years by which life dates may differ (5 before 1700)."),
     threshold: float = typer.Option(0.75, "--threshold", help="Score from which a match is published without a curator."),
 ):
     """Match every collection's artists to Wikidata and ULAN identifiers and across collections;
-    publish the matches as owl:sameAs links in the links graph, and as kg/links/artists.tsv."""
+    publish the matches as owl:sameAs links in the links graph, and every pair in a TSV for review."""
     from rich.table import Table
 
     from heritage_kg.graph.linking import LinkStatus, MatchRules, WikidataService, link_artists
@@ -40,7 +42,7 @@ def link_artists_command(
     with open_store(store_location(store)) as graph_store:
         report = link_artists(graph_store, base_iri=config.base_iri, links_dir=links_dir or config.kg_dir / "links",
                               authorities_dir=None if no_authorities else authorities or config.authorities_dir,
-                              rules=rules, wikidata=wikidata)
+                              table=table or (None if links_dir else config.links_table), rules=rules, wikidata=wikidata)
     if online:
         err_console.print(report.online_message, highlight=False)
     if no_authorities:

@@ -126,10 +126,12 @@ class WikidataService:
 
 
 def link_artists(store: GraphStore, *, base_iri: str, links_dir: Path, authorities_dir: Path | None,
-                 rules: MatchRules | None = None, wikidata: WikidataService | None = None) -> LinkingReport:
+                 table: Path | None = None, rules: MatchRules | None = None,
+                 wikidata: WikidataService | None = None) -> LinkingReport:
     """Matches every collection's artists to the authorities in `authorities_dir` (None: to one
-    another only), applies the curators' decisions, writes the TSV and replaces the store's
-    links graph atomically."""
+    another only), applies the curators' decisions of `links_dir/curated.tsv`, writes every pair
+    found to the TSV `table` (default `links_dir/artists.tsv`) and replaces the store's links
+    graph atomically."""
     minter = Minter(base_iri)
     started = datetime.now(UTC)
     decisions = read_curator_decisions(links_dir / "curated.tsv")  # a bad file stops the run before any work
@@ -151,7 +153,7 @@ def link_artists(store: GraphStore, *, base_iri: str, links_dir: Path, authoriti
     links = reconciler.match_authorities(artists)
     links += reconciler.match_collections(artists, links)
     links = apply_curator_decisions(links, decisions, {a.iri: a for a in artists})
-    table = links_dir / "artists.tsv"
+    table = table or links_dir / "artists.tsv"
     write_links_table(links, table)
 
     run = LinkingRun(f"{minter.base}linking/artists/{activity_stamp(started)}", started,
