@@ -23,9 +23,12 @@ import io
 from datetime import datetime
 from pathlib import Path
 
+from rdflib import Literal, URIRef
+
 from heritage_kg.graph.namespaces import HK, PROV, RDF, RDFS, Minter, segment
 from heritage_kg.graph.nquads import QuadWriter
 from heritage_kg.graph.provenance import write_activity, write_used
+from heritage_kg.graph.queries import inline_bindings, load_query
 from heritage_kg.graph.store import GraphStore
 from heritage_kg.learning.datasets import DatasetManifest, open_dataset
 from heritage_kg.learning.evaluation import BinaryScores, SplitMetrics
@@ -70,10 +73,11 @@ def register_run(store: GraphStore, run: ClassificationRun, *, base_iri: str,
     text = io.StringIO()
     write_model(_TripleWriter(text), minter, run, manifest)
     graph = models_graph(minter)
-    store.update(
-        f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o "
-        f'FILTER(?s = <{model}> || STRSTARTS(STR(?s), "{model}/")) }} }} ;\n'
-        f"INSERT DATA {{ GRAPH <{graph}> {{\n{text.getvalue()}}} }}")
+    drop = load_query("models_drop_model")
+    removal = inline_bindings(drop.text, drop.bindings({"graph": URIRef(graph), "model": URIRef(model),
+                                                        "prefix": Literal(model + "/")}))
+    # one request, so a reader sees the old record or the new one
+    store.update(f"{removal} ;\nINSERT DATA {{ GRAPH <{graph}> {{\n{text.getvalue()}}} }}")
     return model
 
 
