@@ -152,6 +152,36 @@ def test_the_unknown_artist_slot_is_the_absent_artist():
     assert mask.tolist() == [[False], [True]]
 
 
+def test_title_words_are_a_bag_whose_padding_is_never_read():
+    model = FusionNet(LABEL_TASK, {"words": 0}, words=6, hidden=8).eval()
+    batch = {"words": torch.tensor([[3, 1, 0, 0], [0, 0, 0, 0], [1, 3, 0, 0]]), "targets": torch.zeros(3, 3)}
+    assert model.input_mask(batch)[:, 0].tolist() == [True, False, True]   # no known word: no words input
+    logits = model(batch).logits
+    assert torch.allclose(logits[0], logits[2])                            # a bag: order does not matter
+    longer = dict(batch, words=torch.tensor([[3, 1, 0, 0, 0, 0], [0] * 6, [1, 3, 0, 0, 0, 0]]))
+    assert torch.allclose(model(longer).logits, logits)                     # padding adds nothing
+    other = dict(batch, words=torch.tensor([[3, 2, 0, 0], [0, 0, 0, 0], [1, 3, 0, 0]]))
+    assert not torch.allclose(model(other).logits[0], logits[0])           # the words are read
+
+
+def test_the_wide_path_adds_per_label_weights_of_present_sparse_inputs_only():
+    dims = {"text": 5, "medium": 2, "artist": 0, "words": 0}
+    deep = FusionNet(LABEL_TASK, dims, artists=3, words=6, hidden=8).eval()
+    wide = FusionNet(LABEL_TASK, dims, artists=3, words=6, hidden=8, wide=True).eval()
+    wide.load_state_dict(deep.state_dict(), strict=False)
+    batch = {"text": torch.randn(3, 5), "text_mask": torch.tensor([True, True, True]),
+             "medium": torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]), "medium_mask": torch.tensor([True, True, False]),
+             "artist": torch.tensor([1, 0, 2]), "words": torch.tensor([[2, 0], [0, 0], [2, 5]]),
+             "targets": torch.zeros(3, 3)}
+    assert torch.equal(wide(batch).logits, deep(batch).logits)     # zero-initialised: the deep path alone
+    with torch.no_grad():
+        wide.wide["words"].weight[2] = torch.tensor([1.0, 0.0, 0.0])
+        wide.wide["artist"].weight[0] = 5.0                          # the unknown artist: absent, never added
+        wide.wide["medium"].weight[:, 1] = torch.tensor([0.0, 2.0, 0.0])
+    added = wide(batch).logits - deep(batch).logits
+    assert torch.allclose(added, torch.tensor([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [1.0, 0.0, 0.0]]))
+
+
 # --- the taxonomy
 
 

@@ -221,6 +221,31 @@ def test_fusion_reads_artist_vectors_not_the_artworks_own(synthetic, tmp_path):
         assert not np.array_equal(test.tensors["kg"][i].numpy(), table.get(iri))
 
 
+def test_the_word_vocabulary_is_learnt_from_training_titles_only(synthetic, tmp_path):
+    from heritage_kg.learning.datasets import open_dataset
+    from heritage_kg.learning.inputs import MIN_WORD_COUNT, assemble_inputs, title_terms
+
+    rows = [dict(r, title=f"{r['title']} {r['split']}word") for r in synthetic["rows"]]
+    folder = write_training_set(tmp_path / "worded", rows)
+    assembled = assemble_inputs(open_dataset(folder), ["words"], [], features={})
+    train_counts: dict[str, int] = {}
+    for r in rows:
+        if r["split"] == "train":
+            for word in set(title_terms(r["title"])):
+                train_counts[word] = train_counts.get(word, 0) + 1
+    expected = sorted(w for w, n in train_counts.items() if n >= MIN_WORD_COUNT)
+    assert assembled.vocabularies.words == expected
+    assert "trainword" in expected and "testword" not in expected and "validationword" not in expected
+    assert "number 5" not in expected and any(" " in term for term in expected)  # word pairs, seen twice
+    # A test title's words map to the training ids; a word seen only in held-out titles is unknown.
+    test = assembled.splits["test"]
+    ids = {w: j + 1 for j, w in enumerate(expected)}
+    first = next(r for r in rows if r["artwork"] == test.artworks[0])
+    known = [ids[w] for w in title_terms(first["title"]) if w in ids]
+    assert test.tensors["words"][0].tolist()[:len(known)] == known and known
+    assert not test.tensors["words"][0][len(known):].any()
+
+
 def test_a_missing_feature_table_is_a_clear_error(synthetic, tmp_path):
     with pytest.raises(TrainingError, match=r"no text feature table in .*nowhere.*heritage-kg embed text --dataset synthetic"):
         train(fusion_config(synthetic, "x", data={"text": str(tmp_path / "nowhere")}), models_dir=tmp_path)

@@ -58,6 +58,13 @@ def test_the_grids_name_their_datasets_and_features(grid_data):
     assert [run.config.model.context for run in visual] == [[], ["text"], ["kg"], ["text", "kg"]]
     assert {run.config.model.name for run in visual} == {"contextnet"}
     assert [run.dataset for run in grid("B", base, [full, painting])] == [full, painting]
+    # A medium subset reads the feature tables of the all-media dataset whose split it shares.
+    shared = grid("B", base, [full, painting], feature_datasets={painting: "synth"})
+    assert shared[1].config.data.kg == shared[0].config.data.kg == str(grid_data["root"] / "kg" / "synth")
+    # C ends with the base config's own inputs when they go beyond the ablated ones.
+    richer = RunConfig.from_dict({**base.to_dict(), "model": {**base.to_dict()["model"],
+                                                                   "inputs": ["text", "kg", "medium", "artist"]}})
+    assert [run.features for run in grid("C", richer, [full])][-1] == ("text", "kg", "medium", "artist")
     with pytest.raises(ConfigError, match="level one and level two"):
         grid("A", base, [full])
     with pytest.raises(ConfigError, match="no experiment 'D'"):

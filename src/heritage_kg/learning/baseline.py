@@ -6,7 +6,6 @@ classifier's policy: thresholds tuned per label on the validation split, and the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,10 +17,8 @@ from sklearn.multiclass import OneVsRestClassifier
 from heritage_kg.errors import TrainingError
 from heritage_kg.learning.datasets import SPLITS, TrainingSet
 from heritage_kg.learning.evaluation import SplitMetrics, score_splits
+from heritage_kg.learning.inputs import title_words
 from heritage_kg.learning.taxonomy import label_space, tune_thresholds
-
-_WORD = re.compile(r"\w+")
-
 
 def _tail(iri: str) -> str:
     return iri.rstrip("/").rsplit("/", 1)[-1]
@@ -33,7 +30,7 @@ def artwork_documents(table: pa.Table) -> list[str]:
     documents = []
     for title, media, artists in zip(table.column("title").to_pylist(), table.column("medium_groups").to_pylist(),
                                      table.column("artists").to_pylist(), strict=True):
-        words = _WORD.findall((title or "").lower())
+        words = title_words(title)
         words += [f"medium:{_tail(g)}" for g in media or ()] + [f"artist:{_tail(a)}" for a in artists or ()]
         documents.append(" ".join(words))
     return documents

@@ -8,9 +8,11 @@
   title text, artist KG vector and medium groups; in visual mode the image alone and with the
   text, KG or text+KG context of ContextNet.
 
-A and B use the base config's model and features. A feature table path in the base config may say
-`{dataset}`: each run reads the table made for its own dataset (KG vectors are leak-free only for
-theirs). Each run is an ordinary run folder, named after its experiment, dataset and features; a
+A and B use the base config's model and features; C adds the base config's own inputs as its last
+configuration when they are more than the ablated ones (artist identity, title words). A feature
+table path in the base config may say `{dataset}`: each run reads the table made for its own
+dataset (KG vectors are leak-free only for theirs), and a medium subset reads its all-media
+dataset's tables, whose split it shares. Each run is an ordinary run folder, named after its experiment, dataset and features; a
 finished one is reused, so a grid resumes. The TF-IDF and majority baselines are scored on every
 dataset of the grid and sit in the same tables. Output, in the experiment's folder: `results.csv`
 (every run, both threshold policies, every split), `results.md` (test split, tuned thresholds) and
@@ -60,9 +62,11 @@ class ResultRow:
     metrics: SplitMetrics
 
 
-def grid(experiment: str, base: RunConfig, datasets: list[str], *, mode: str = "fusion") -> list[GridRun]:
+def grid(experiment: str, base: RunConfig, datasets: list[str], *, mode: str = "fusion",
+         feature_datasets: dict[str, str] | None = None) -> list[GridRun]:
     """The runs of `experiment` over `datasets` (A: the levels; B: all media first, then the
-    subsets; C: the datasets to ablate on)."""
+    subsets; C: the datasets to ablate on). `feature_datasets` names, per dataset, the dataset
+    whose feature tables it reads (a medium subset: its all-media dataset); by default its own."""
     if experiment not in EXPERIMENTS:
         raise ConfigError(f"no experiment {experiment!r}; the experiments are {', '.join(EXPERIMENTS)}")
     if mode not in MODES:
@@ -74,18 +78,23 @@ def grid(experiment: str, base: RunConfig, datasets: list[str], *, mode: str = "
     if experiment == "C":
         feature_sets = [("image", *context) for context in VISUAL_CONTEXTS] if mode == "visual" else \
             [combo for size in (1, 2, 3) for combo in itertools.combinations(FUSION_ABLATION_INPUTS, size)]
+        if set(_base_features(base, mode)) - set(itertools.chain(*feature_sets)):
+            feature_sets.append(_base_features(base, mode))
     else:
         feature_sets = [_base_features(base, mode)]
-    return [_run(experiment, mode, base, dataset, features) for dataset in datasets for features in feature_sets]
+    features_of = feature_datasets or {}
+    return [_run(experiment, mode, base, dataset, features, features_of.get(dataset, Path(dataset).name))
+            for dataset in datasets for features in feature_sets]
 
 
 def _base_features(base: RunConfig, mode: str) -> tuple[str, ...]:
     return ("image", *base.model.context) if mode == "visual" else tuple(base.model.inputs)
 
 
-def _run(experiment: str, mode: str, base: RunConfig, dataset: str, features: tuple[str, ...]) -> GridRun:
+def _run(experiment: str, mode: str, base: RunConfig, dataset: str, features: tuple[str, ...],
+         feature_dataset: str) -> GridRun:
     name = f"{experiment}-{mode}-{Path(dataset).name}-{'+'.join(features)}"
-    data = replace(base.data, dataset=dataset, **{kind: _for_dataset(getattr(base.data, kind), Path(dataset).name)
+    data = replace(base.data, dataset=dataset, **{kind: _for_dataset(getattr(base.data, kind), feature_dataset)
                                                  for kind in ("text", "kg", "images")})
     if mode == "visual":
         model = replace(base.model, name="contextnet", context=[f for f in features if f != "image"])
@@ -106,7 +115,8 @@ def run_experiment(experiment: str, base: RunConfig, datasets: list[str], *, out
     returns the rows written."""
     from heritage_kg.learning.training import train
 
-    runs = grid(experiment, base, datasets, mode=mode)
+    feature_datasets = {d: open_dataset(d, datasets_dir).manifest.split_of or Path(d).name for d in datasets}
+    runs = grid(experiment, base, datasets, mode=mode, feature_datasets=feature_datasets)
     models_dir = Path(out) / "runs"
     rows: list[ResultRow] = []
     for grid_run in runs:
