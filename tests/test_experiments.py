@@ -51,7 +51,7 @@ def test_the_grids_name_their_datasets_and_features(grid_data):
     ablations = grid("C", base, [painting])
     assert [run.features for run in ablations] == [("text",), ("kg",), ("medium",), ("text", "kg"),
                                                    ("text", "medium"), ("kg", "medium"), ("text", "kg", "medium")]
-    assert ablations[3].name == "C-fusion-synth-painting-text+kg"
+    assert ablations[3].name == "fusion-synth-painting-text+kg"
     assert ablations[3].config.model.inputs == ["text", "kg"]
     assert ablations[3].config.data.kg == str(grid_data["root"] / "kg" / "synth-painting")
     visual = grid("C", base, [full], mode="visual")
@@ -74,7 +74,7 @@ def test_the_grids_name_their_datasets_and_features(grid_data):
 def test_experiment_b_tables_and_plot_hold_the_runs_metrics(grid_data):
     out = grid_data["root"] / "B"
     run_experiment("B", grid_data["base"], grid_data["datasets"], out=out)
-    names = ["B-fusion-synth-text+kg+medium", "B-fusion-synth-painting-text+kg+medium"]
+    names = ["fusion-synth-text+kg+medium", "fusion-synth-painting-text+kg+medium"]
     with open(out / "results.csv", encoding="utf-8") as stream:
         table = list(csv.DictReader(stream))
     assert [row["configuration"] for row in table if row["policy"] == "tuned" and row["split"] == "test"] == \
@@ -93,7 +93,7 @@ def test_experiment_b_tables_and_plot_hold_the_runs_metrics(grid_data):
     assert tested[names[0]] == len(full_test)
     assert tested[names[1]] == sum(PAINTING in r["medium_groups"] for r in full_test)
     markdown = (out / "results.md").read_text()
-    assert len([line for line in markdown.splitlines() if line.startswith("| B-fusion")]) == 2
+    assert len([line for line in markdown.splitlines() if line.startswith("| fusion-synth")]) == 2
     majority = next(r for r in table if r["configuration"] == "majority-synth" and r["split"] == "test"
                     and r["policy"] == "threshold_0.5")
     assert float(majority["label micro-F1"]) < float(next(
@@ -152,3 +152,17 @@ def test_the_experiment_command_runs_a_grid_and_says_where_its_results_are(grid_
     refused = runner.invoke(app, ["experiment", "A", "--datasets", grid_data["datasets"][0], "--config", str(config),
                                   "--out", str(tmp_path / "out")])
     assert refused.exit_code == 2 and "level one and level two" in refused.output
+    # Experiment B holds the same two configurations: it reuses A's runs from the shared runs folder.
+    trained = {f: f.stat().st_mtime_ns for f in (tmp_path / "out" / "runs").glob("*/metrics.json")}
+    assert len(trained) == 2
+    reused = runner.invoke(app, ["experiment", "B", "--datasets", ",".join(grid_data["datasets"]),
+                                 "--config", str(config), "--out", str(tmp_path / "out")])
+    assert reused.exit_code == 0, reused.output
+    assert {f: f.stat().st_mtime_ns for f in (tmp_path / "out" / "runs").glob("*/metrics.json")} == trained
+    # A run of another config under the same name is never passed off as this grid's.
+    other = grid_data["base"].to_dict()
+    other["model"]["hidden"] = 16
+    changed = RunConfig.from_dict(other).save(tmp_path / "other.toml")
+    clash = runner.invoke(app, ["experiment", "B", "--datasets", ",".join(grid_data["datasets"]),
+                                "--config", str(changed), "--out", str(tmp_path / "out")])
+    assert clash.exit_code == 2 and "holds a run of another config" in clash.output

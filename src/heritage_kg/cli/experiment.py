@@ -25,7 +25,9 @@ def experiment_command(
                                  "level-2 dataset; B: the all-media dataset then its subsets; C: those to ablate on."),
     config: Path = typer.Option(None, "--config", help="The base run config (default: configs/experiment-<mode>.toml); "
                                 "'{dataset}' in a feature path is each run's dataset."),
-    out: Path = typer.Option(Path("data/experiments"), "--out", help="Results go into OUT/<experiment>-<mode>/."),
+    out: Path = typer.Option(Path("data/experiments"), "--out",
+                             help="Results go into OUT/<experiment>-<mode>/, the runs into OUT/runs/ (shared by the "
+                                  "experiments, so a configuration two grids hold is trained once)."),
 ):
     """Run an experiment's grid (finished runs are reused) and write its tables and plots."""
     from heritage_kg.learning.experiments import run_experiment
@@ -43,7 +45,7 @@ def experiment_command(
 
             return train(run_config, models_dir=models_dir, datasets_dir=datasets_dir, progress=progress)
 
-        rows = run_experiment(experiment.upper(), base, names, out=folder, mode=mode,
+        rows = run_experiment(experiment.upper(), base, names, out=folder, mode=mode, runs_dir=out / "runs",
                               datasets_dir=settings().datasets_dir, train_run=train_run)
     runs = len({row.configuration for row in rows})
     console.print(f"experiment {experiment.upper()} ({mode}): {runs} configurations -> {folder}/results.md, "

@@ -93,7 +93,7 @@ def _base_features(base: RunConfig, mode: str) -> tuple[str, ...]:
 
 def _run(experiment: str, mode: str, base: RunConfig, dataset: str, features: tuple[str, ...],
          feature_dataset: str) -> GridRun:
-    name = f"{experiment}-{mode}-{Path(dataset).name}-{'+'.join(features)}"
+    name = f"{mode}-{Path(dataset).name}-{'+'.join(features)}"
     data = replace(base.data, dataset=dataset, **{kind: _for_dataset(getattr(base.data, kind), feature_dataset)
                                                  for kind in ("text", "kg", "images")})
     if mode == "visual":
@@ -108,22 +108,25 @@ def _for_dataset(path: str | None, dataset: str) -> str | None:
 
 
 def run_experiment(experiment: str, base: RunConfig, datasets: list[str], *, out: Path, mode: str = "fusion",
-                   datasets_dir: Path | None = None, train_run: Callable | None = None,
+                   datasets_dir: Path | None = None, runs_dir: Path | None = None, train_run: Callable | None = None,
                    baselines: bool = True) -> list[ResultRow]:
-    """Trains (or reuses) every run of the grid into `out/runs`, scores the baselines on its
-    datasets (folders, or names under `datasets_dir`), and writes the tables and plots into `out`;
-    returns the rows written."""
+    """Trains (or reuses) every run of the grid into `runs_dir` (default `out/runs`), scores the
+    baselines on its datasets (folders, or names under `datasets_dir`), and writes the tables and
+    plots into `out`; returns the rows written."""
     from heritage_kg.learning.training import train
 
     feature_datasets = {d: open_dataset(d, datasets_dir).manifest.split_of or Path(d).name for d in datasets}
     runs = grid(experiment, base, datasets, mode=mode, feature_datasets=feature_datasets)
-    models_dir = Path(out) / "runs"
+    models_dir = Path(runs_dir or Path(out) / "runs")
     rows: list[ResultRow] = []
     for grid_run in runs:
         folder = models_dir / grid_run.name
         finished = (folder / "metrics.json").is_file() and not (folder / "checkpoint.json").exists()
         run = load_run(folder, with_model=False) if finished else \
             (train_run or train)(grid_run.config, models_dir=models_dir, datasets_dir=datasets_dir)
+        if run.config.digest != grid_run.config.digest:
+            raise ConfigError(f"{folder} holds a run of another config than this grid's {grid_run.name}; "
+                              "give the experiment another --out, or remove that folder")
         rows += _rows(experiment, grid_run.name, grid_run.dataset, "+".join(grid_run.features), run.model_name,
                       run.metrics)
     if baselines:
