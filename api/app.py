@@ -93,6 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                settings.sparql_timeout_s)
         workers.start()
         app.state.query_workers = workers
+        # Pillow's own guard against decompression bombs, at the service's limit, for as long as it
+        # serves (uploads are checked against it from their header first: inference.predict.decode_upload).
+        pillow_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, settings.classify_max_image_pixels
         # What start-up made (routers, templates, rdflib's and pydantic's tables) lives as long as
         # the service: kept out of the collector's full scans (about 50 ms each, on whichever
         # request they land).
@@ -101,10 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             workers.close()
+            Image.MAX_IMAGE_PIXELS = pillow_limit
 
-    # Pillow's own guard against decompression bombs, at the service's limit (uploads are checked
-    # against it from their header first: inference.predict.decode_upload).
-    Image.MAX_IMAGE_PIXELS = settings.classify_max_image_pixels
     # The docs' page is api/routers/docs.py's, with its assets served here, not from a CDN.
     app = FastAPI(title="heritage-kg", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="SPARQL endpoint, Linked Data and subject classification for the heritage-kg "

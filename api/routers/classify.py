@@ -42,7 +42,7 @@ class LoadedModels:
             return self._loaded[folder]
 
 
-@router.post("/classify", response_model=Classification, response_model_exclude_none=True,
+@router.post("/classify", response_model=Classification,
              summary="Predict an artwork's subjects")
 def classify(
     request: Request, config: SettingsDep, store: StoreDep,
