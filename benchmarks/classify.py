@@ -18,73 +18,36 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 from rdflib import URIRef
 
-from _common import ROOT, write_results
+from _common import ROOT, KeepAliveClient, free_port, timed, wait_for, write_results
 
 CLIENTS = (1, 8)
 GOALS_MS = {"metadata": 100.0, "image": 400.0}  # p95 at 1 client
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited: {process.args}")
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise SystemExit(f"no answer from {url}")
-
-
 # --- rest: POST /classify over HTTP
 
-class Classifier:
-    """POST /classify asked over HTTP, one keep-alive connection per client thread."""
+class Classifier(KeepAliveClient):
+    """POST /classify asked over HTTP."""
 
     def __init__(self, url: str):
+        super().__init__()
         self.url = url
-        self.local = threading.local()
 
     def ask(self, request: dict) -> float:
-        if not hasattr(self.local, "client"):
-            self.local.client = httpx.Client(timeout=600)
         started = time.perf_counter()
-        response = self.local.client.post(self.url, params=request.get("params"), data=request.get("data"),
-                                          files=request.get("files"))
+        response = self.http.post(self.url, params=request.get("params"), data=request.get("data"),
+                                  files=request.get("files"))
         response.raise_for_status()
         response.json()
         return time.perf_counter() - started
-
-
-def timed(classifier: Classifier, requests: list[dict], clients: int) -> dict:
-    started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        latencies = sorted(pool.map(classifier.ask, requests))
-    wall = time.perf_counter() - started
-    return {"clients": clients, "requests": len(requests), "per_second": round(len(requests) / wall, 1),
-            "p50_ms": round(1000 * statistics.median(latencies), 1),
-            "p95_ms": round(1000 * latencies[max(0, int(0.95 * len(latencies)) - 1)], 1)}
 
 
 def metadata_requests(store_location: str, count: int) -> list[dict]:
@@ -140,7 +103,7 @@ def rest_section(args, workdir: Path) -> dict:
     server = subprocess.Popen([sys.executable, "-m", "heritage_kg.cli", "serve", "--store", args.store,
                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
     try:
-        wait_for(f"http://127.0.0.1:{port}/status", server)
+        wait_for(f"http://127.0.0.1:{port}/status", server, seconds=120)
         classifier = Classifier(f"http://127.0.0.1:{port}/classify")
         shapes = {"metadata": metadata_requests(args.store, args.requests),
                   "image": image_requests(args.requests, "image")}
@@ -163,8 +126,8 @@ def report_rest(result: dict) -> None:
     print("|---|---|---|---|---|---|")
     for shape, rows in result["shapes"].items():
         for row in rows:
-            print(f"| {shape} | {row['clients']} | {row['requests']} | {row['per_second']} | {row['p50_ms']} | "
-                  f"{row['p95_ms']} |")
+            print(f"| {shape} | {row['clients']} | {row['requests']} | {row['qps']:.1f} | {row['p50_ms']:.1f} | "
+                  f"{row['p95_ms']:.1f} |")
     for shape, met in result["met"].items():
         print(f"\n{shape}: p95 at 1 client {'under' if met else 'OVER'} the goal of "
               f"{result['goals_p95_ms_at_1_client'][shape]:.0f} ms")

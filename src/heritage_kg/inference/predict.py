@@ -19,6 +19,7 @@ from rdflib import Literal, URIRef
 
 from heritage_kg.errors import (
     ClassificationRequestError,
+    FeatureError,
     ImageTooLargeError,
     ResourceNotFoundError,
     TrainingError,
@@ -306,7 +307,7 @@ def _text_encoder(table: FeatureTable) -> TitleEncoder:
             continue
         try:
             location = locate_text_encoder(candidate)
-        except Exception:  # noqa: BLE001  (not here: try the next way of finding it)
+        except FeatureError:  # not found that way: try the next
             continue
         if location.model_id == table.meta.model:
             return TitleEncoder(encoder=location.directory, max_length=details.get("max_length", 128)).fit()
