@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
+import torch
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 
 from api.dependencies import SettingsDep, StoreDep
@@ -36,6 +37,7 @@ class LoadedModels:
         folder = find_model(config.models_dir, name, config.base_iri).resolve()
         with self._lock:  # one load per model, however many requests ask for it at once
             if folder not in self._loaded:
+                torch.set_num_threads(config.classify_threads)
                 self._loaded[folder] = ArtworkClassifier.load(
                     folder, features_dir=config.features_dir, base_iri=config.base_iri, images_dir=config.images_dir,
                     image_limits=ImageLimits(config.classify_max_image_bytes, config.classify_max_image_pixels))
