@@ -213,6 +213,23 @@ def test_bad_input_is_a_clear_4xx_and_changes_nothing(synthetic, fixture_store, 
     assert client.post("/classify", data={"title": "still answering"}).status_code == 200
 
 
+def test_an_upload_sent_without_a_length_is_read_no_further_than_the_limit(synthetic):
+    classifiers, client = synthetic
+    image = classifiers.image_of(classifiers.rows[0]).read_bytes()
+
+    def chunked(files: dict):  # a multipart body sent in chunks, without a Content-Length
+        built = client.build_request("POST", "/classify?model=visual", files=files)
+        body = built.read()
+        return client.post("/classify?model=visual", content=(body[i:i + 4096] for i in range(0, len(body), 4096)),
+                           headers={"Content-Type": built.headers["Content-Type"]})
+
+    small = chunked({"image": ("art.png", image, "image/png")})
+    assert small.status_code == 200, small.text
+    assert small.json()["inputs_used"] == ["image"]
+    large = chunked({"image": ("art.png", bytes(300_000), "image/png")})
+    assert large.status_code == 413 and "HERITAGE_KG_CLASSIFY_MAX_IMAGE_BYTES" in large.json()["detail"]
+
+
 def test_the_schemas_are_in_the_openapi_docs(synthetic):
     _, client = synthetic
     spec = client.get("/openapi.json").json()
