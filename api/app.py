@@ -1,6 +1,7 @@
 """The FastAPI application: `create_app()` wires the store and settings into the routers of
-`api/routers/` (SPARQL endpoint, Linked Data, curator's page, status), and turns every typed
-error into its HTTP answer in one place. Run by `heritage-kg serve`."""
+`api/routers/` (SPARQL endpoint, Linked Data, curator's page, status, classification, the
+offline API docs), and turns every typed error into its HTTP answer in one place. Run by
+`heritage-kg serve`."""
 
 from __future__ import annotations
 
@@ -11,18 +12,20 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from PIL import Image
 
 from api.query_workers import QueryWorkers
 from api.result_cache import ResultCache
-from api.routers import curator, linked_data, sparql, status
+from api.routers import classify, curator, docs, linked_data, sparql, status
 from api.templates import templates
 from heritage_kg import __version__
 from heritage_kg.config import Settings, get_settings
-from heritage_kg.errors import (HeritageKGError, MalformedResourceError, NotAcceptableError, QueryError,
-                                QueryTimeoutError, RemoteServiceError, ResourceNotFoundError, StoreError,
+from heritage_kg.errors import (ClassificationRequestError, HeritageKGError, ImageTooLargeError,
+                                MalformedResourceError, NotAcceptableError, QueryError, QueryTimeoutError,
+                                RemoteServiceError, ResourceNotFoundError, StoreError, UnknownModelError,
                                 UpdateRefusedError)
 
-ROUTERS = (sparql.router, linked_data.router, curator.router, status.router)
+ROUTERS = (sparql.router, linked_data.router, curator.router, status.router, classify.router, docs.router)
 
 # Each kind of error a user can hit, and its HTTP status: the first kind that matches wins, so
 # the more specific ones come first. Any other kind is the service's state, not the request's: 503.
@@ -35,6 +38,9 @@ ERROR_STATUS: tuple[tuple[type[HeritageKGError], int], ...] = (
     (UpdateRefusedError, 403),
     (RemoteServiceError, 502),
     (StoreError, 503),
+    (ImageTooLargeError, 413),
+    (ClassificationRequestError, 400),  # nothing to classify, a title too long, not an image, truncated
+    (UnknownModelError, 404),
 )
 
 
@@ -60,20 +66,51 @@ async def error_answer(request: Request, error: HeritageKGError) -> Response:
 
 class RequestSizeLimit:
     """413 for a body whose declared length is over the limit, before anything reads it (bodies
-    sent without a length are capped as they are read: api.routers.sparql.read_body)."""
+    sent without a length are capped as they are read: api.routers.sparql.read_body). Paths in
+    `larger` (an upload's) have their own limit and the setting that sets it; there a body sent
+    without a length is read up to that limit before the route sees it, so that no upload
+    spools more than the limit to disk."""
 
-    def __init__(self, app, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int, larger: dict[str, tuple[int, str]] | None = None):
+        self.app, self.max_bytes, self.larger = app, max_bytes, larger or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
             length = dict(scope["headers"]).get(b"content-length", b"")
-            if length.isdigit() and int(length) > self.max_bytes:
-                response = JSONResponse({"detail": f"the request body is {int(length):,} bytes; the service takes "
-                                                   f"at most {self.max_bytes:,} (HERITAGE_KG_MAX_REQUEST_BYTES)"},
-                                        status_code=413)
-                return await response(scope, receive, send)
+            limit, setting = self.larger.get(scope["path"], (self.max_bytes, "HERITAGE_KG_MAX_REQUEST_BYTES"))
+            if length.isdigit() and int(length) > limit:
+                return await self._refuse(f"{int(length):,} bytes", limit, setting, scope, receive, send)
+            if not length.isdigit() and scope["path"] in self.larger:
+                body, more = b"", True
+                while more and len(body) <= limit:
+                    message = await receive()
+                    body += message.get("body", b"")
+                    more = message.get("more_body", False)
+                if len(body) > limit:
+                    return await self._refuse(f"over {limit:,} bytes", limit, setting, scope, receive, send)
+                receive = _replay(body, receive)
         return await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _refuse(size: str, limit: int, setting: str, scope, receive, send):
+        response = JSONResponse({"detail": f"the request body is {size}; the service takes at most {limit:,} "
+                                           f"({setting})"}, status_code=413)
+        return await response(scope, receive, send)
+
+
+def _replay(body: bytes, receive):
+    """An ASGI `receive` that gives the body already read, then passes on what the client sends
+    next (its disconnection)."""
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -85,6 +122,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                settings.sparql_timeout_s)
         workers.start()
         app.state.query_workers = workers
+        # Pillow's own guard against decompression bombs, at the service's limit, for as long as it
+        # serves (uploads are checked against it from their header first: inference.predict.decode_upload).
+        pillow_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, settings.classify_max_image_pixels
         # What start-up made (routers, templates, rdflib's and pydantic's tables) lives as long as
         # the service: kept out of the collector's full scans (about 50 ms each, on whichever
         # request they land).
@@ -93,13 +133,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             workers.close()
+            Image.MAX_IMAGE_PIXELS = pillow_limit
 
-    app = FastAPI(title="heritage-kg", version=__version__, lifespan=lifespan,
-                  description="SPARQL endpoint and Linked Data for the heritage-kg knowledge graph.")
+    # The docs' page is api/routers/docs.py's, with its assets served here, not from a CDN.
+    app = FastAPI(title="heritage-kg", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="SPARQL endpoint, Linked Data and subject classification for the heritage-kg "
+                              "knowledge graph.")
     app.state.settings = settings
     app.state.result_cache = ResultCache(settings.sparql_cache_bytes)
+    app.state.classifiers = classify.LoadedModels()
     app.add_exception_handler(HeritageKGError, error_answer)
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    # An upload to /classify may carry an image and a few form fields besides.
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes,
+                       larger={"/classify": (settings.classify_max_image_bytes + 64 * 1024,
+                                             "HERITAGE_KG_CLASSIFY_MAX_IMAGE_BYTES")})
     app.router.routes.append(sparql.query_route)  # before the routers: it answers /sparql
     for router in ROUTERS:
         app.include_router(router)
