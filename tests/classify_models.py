@@ -61,7 +61,8 @@ def synthetic_classifiers(root: Path, count: int = 120) -> SyntheticClassifiers:
                                  weights="none").folder
     kg = write_kg_features(root / "kg", rows, dataset="synthetic")
     models = root / "models"
-    train_run(models, "meta", dataset, {"name": "fusion", "inputs": ["text", "kg", "medium", "artist"], "hidden": 16},
+    train_run(models, "meta", dataset, {"name": "fusion", "inputs": ["text", "kg", "medium", "artist", "words"],
+                                                  "hidden": 16, "wide": True},
               {"text": str(text), "kg": str(kg)})
     train_run(models, "visual", dataset, {"name": "contextnet", "trunk": "trained", "backbone": "tiny",
                                           "weights": "none", "context": []},

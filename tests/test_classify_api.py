@@ -104,7 +104,7 @@ def test_metadata_gives_the_probabilities_learning_gives(synthetic):
     assert answer["model"] == SYNTHETIC_BASE + "model/meta" and answer["artwork"] is None
     # The synthetic artists of held-out rows never made a train row: the model has no identity for
     # them, only their KG vector.
-    assert answer["inputs_used"] == ["text", "kg", "medium"] and answer["inputs_missing"] == ["artist"]
+    assert answer["inputs_used"] == ["text", "kg", "medium", "words"] and answer["inputs_missing"] == ["artist"]
     expected = expected_probabilities(
         classifiers.models / "meta", "test", row["artwork"],
         features={"text": FeatureTable.load(classifiers.text),
@@ -119,7 +119,8 @@ def test_metadata_gives_the_probabilities_learning_gives(synthetic):
 def test_a_title_alone_uses_the_title_and_says_what_was_missing(synthetic):
     _, client = synthetic
     answer = client.post("/classify", data={"title": "a red painting"}).json()
-    assert answer["inputs_used"] == ["text"] and answer["inputs_missing"] == ["kg", "medium", "artist"]
+    # None of its words is in the training titles' vocabulary ("artwork number N"): no words input.
+    assert answer["inputs_used"] == ["text"] and answer["inputs_missing"] == ["kg", "medium", "artist", "words"]
 
 
 def test_an_image_alone_with_the_visual_model(synthetic):
@@ -258,7 +259,8 @@ def real_model(real_store, tmp_path_factory):
                         features_dir=features).folder
     kg = write_kg_features(root / "kg", rows, dataset=built.name)
     folder = train_run(root / "models", "sculpture", built.folder,
-                       {"name": "fusion", "inputs": ["text", "kg", "medium", "artist"], "hidden": 32},
+                       {"name": "fusion", "inputs": ["text", "kg", "medium", "artist", "words"], "hidden": 32,
+                        "wide": True},
                        {"text": str(text), "kg": str(kg)}, epochs=6)
     settings = Settings(store=real_store.location, models_dir=root / "models", features_dir=features,
                         default_model="sculpture")
