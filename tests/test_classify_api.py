@@ -259,8 +259,7 @@ def real_model(real_store, tmp_path_factory):
                         features_dir=features).folder
     kg = write_kg_features(root / "kg", rows, dataset=built.name)
     folder = train_run(root / "models", "sculpture", built.folder,
-                       {"name": "fusion", "inputs": ["text", "kg", "medium", "artist", "words"], "hidden": 32,
-                        "wide": True},
+                       {"name": "fusion", "inputs": ["text", "kg", "medium", "artist"], "hidden": 32},
                        {"text": str(text), "kg": str(kg)}, epochs=6)
     settings = Settings(store=real_store.location, models_dir=root / "models", features_dir=features,
                         default_model="sculpture")
