@@ -139,13 +139,13 @@ def test_the_reviews_conform_to_the_shapes(service):
     ({"curator": "../../graph/tate"}, 422, "curator"),
 ])
 def test_bad_reviews_get_a_clear_4xx_and_change_nothing(service, change, status, reason):
-    before = rows(service, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}")
+    before = rows(service, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
     request = {"prediction": service.run[(T00005, PEOPLE)], "verdict": "accepted", "curator": "ada",
                "token": TOKEN, **change}
     answer = post_review(service, **request)
     assert answer.status_code == status, answer.text
     assert reason in answer.text
-    assert rows(service, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}") == before
+    assert rows(service, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }") == before
 
 
 def test_a_prediction_a_newer_run_replaced_cannot_be_reviewed_but_its_reviews_stay(tmp_path):

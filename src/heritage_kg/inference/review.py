@@ -24,9 +24,8 @@ from heritage_kg.errors import MalformedResourceError, QueryError, ResourceNotFo
 from heritage_kg.graph.namespaces import XSD, Minter
 from heritage_kg.graph.queries import inline_bindings, load_query
 from heritage_kg.graph.store import GraphStore
-from heritage_kg.graph.updates import check_curator_update
+from heritage_kg.graph.updates import check_curator_update, reviews_graph
 
-REVIEWS_GRAPH = "curator/reviews"  # under the base's graph/: a curator graph (graph/updates.py)
 # A curator's name becomes the last segment of their agent IRI: letters, digits, '.', '_', '-'.
 CURATOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # What an IRI may hold to be written into a query (no spaces, brackets, quotes...).
@@ -50,10 +49,6 @@ class Review:
     verdict: Verdict
     curator: str  # the curator's agent IRI
     time: datetime
-
-
-def reviews_graph(base_iri: str) -> str:
-    return Minter(base_iri).graph(REVIEWS_GRAPH)
 
 
 def curator_agent(base_iri: str, name: str) -> str:
