@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.query_workers import QueryWorkers
 from api.result_cache import ResultCache
-from api.routers import curator, linked_data, review, sparql, status
+from api.routers import curator, linked_data, review, search, sparql, status
 from api.templates import templates
 from heritage_kg import __version__
 from heritage_kg.config import Settings, get_settings
@@ -22,7 +22,7 @@ from heritage_kg.errors import (HeritageKGError, MalformedResourceError, NotAcce
                                 QueryTimeoutError, RemoteServiceError, ResourceNotFoundError, StoreError,
                                 UpdateRefusedError)
 
-ROUTERS = (sparql.router, linked_data.router, curator.router, review.router, status.router)
+ROUTERS = (sparql.router, linked_data.router, curator.router, review.router, search.router, status.router)
 
 # Each kind of error a user can hit, and its HTTP status: the first kind that matches wins, so
 # the more specific ones come first. Any other kind is the service's state, not the request's: 503.

@@ -50,3 +50,21 @@ class QueueEntry(BaseModel):
 class ReviewQueue(BaseModel):
     task: str = Field(description="The task's IRI.")
     open: list[QueueEntry]
+
+
+# --- the search box (api/routers/search.py)
+
+class SearchHitModel(BaseModel):
+    iri: str
+    kind: str = Field(description="artwork or artist")
+    label: str = Field(description="The artwork's title or the artist's name.")
+    collection: str
+    extra: str | None = Field(description="An artwork's date, an artist's life dates.")
+    page: str = Field(description="Where this service shows it.")
+
+
+class SearchAnswerModel(BaseModel):
+    query: str
+    total: int = Field(description="Every match; `hits` are the first of them, shortest text first.")
+    hits: list[SearchHitModel]
+    milliseconds: float = Field(description="The time the index took to answer.")
