@@ -1,11 +1,12 @@
-"""FastAPI dependencies: the settings, the one store the service reads, its query workers and
-its result cache, as `Annotated` types the routers declare (`config: SettingsDep`)."""
+"""FastAPI dependencies: the settings, the one store the service reads, its query workers, its
+result cache and its artwork linker, as `Annotated` types the routers declare (`config: SettingsDep`)."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -15,6 +16,7 @@ from api.query_workers import QueryWorkers
 from api.result_cache import ResultCache
 from heritage_kg.config import Settings, get_settings
 from heritage_kg.graph.store import GraphStore, open_store
+from heritage_kg.inference.linking import ArtworkLinker
 
 
 # The dependencies are coroutines, though they do no I/O: FastAPI would run plain functions in
@@ -94,5 +96,16 @@ def service_parts(app) -> tuple[Settings, GraphStore, QueryWorkers, ResultCache]
     return config, _store(config.store), app.state.query_workers, app.state.result_cache
 
 
+@lru_cache
+def _artwork_linker(location: str, base_iri: str, features_dir: Path) -> ArtworkLinker:
+    # One for the service's life: it keeps the collections it read until the store's data changes.
+    return ArtworkLinker(_store(location), base_iri=base_iri, features_dir=features_dir)
+
+
+async def artwork_linker(config: SettingsDep) -> ArtworkLinker:
+    return _artwork_linker(config.store, config.base_iri, config.features_dir)
+
+
+LinkerDep = Annotated[ArtworkLinker, Depends(artwork_linker)]
 WorkersDep = Annotated[QueryWorkers, Depends(query_workers)]
 CacheDep = Annotated[ResultCache, Depends(result_cache)]

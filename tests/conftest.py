@@ -70,6 +70,17 @@ def real_store(tmp_path_factory):
     store.close()
 
 
+@pytest.fixture(scope="session")
+def real_links(real_store, tmp_path_factory):
+    """One artist-linking run over the real Tate and CMOA store with the real authority files
+    (the store's graphs are copied once into the new generation: about half a minute)."""
+    from heritage_kg.graph.linking import link_artists
+
+    require_real_data(AUTHORITIES)
+    return link_artists(real_store, base_iri=get_settings().base_iri, authorities_dir=AUTHORITIES,
+                        links_dir=tmp_path_factory.mktemp("links"))
+
+
 class ZipRecord(NamedTuple):
     """What the real-data tests compare against, read straight from a Tate artwork's JSON."""
 

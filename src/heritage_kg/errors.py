@@ -81,3 +81,8 @@ class ConfigError(HeritageKGError):
 class TrainingError(HeritageKGError):
     """A model cannot be trained or loaded: an empty split, a missing or mismatched feature table,
     knowledge-graph vectors that would leak held-out labels, or a run folder that is not a run."""
+
+
+class LinkingError(HeritageKGError):
+    """Artworks cannot be linked as asked: an unknown collection, a collection linked to itself,
+    a number of links out of range, or a collection the store does not hold."""

@@ -31,9 +31,11 @@ class HK(DefinedNamespace, metaclass=_CheckedTerms):
     _fail = True
 
     # classes
-    Artist: URIRef; ArtistMatch: URIRef; Artwork: URIRef; Authority: URIRef; CatalogueGroup: URIRef;
+    Artist: URIRef; ArtistMatch: URIRef; Artwork: URIRef; ArtworkLinkingRun: URIRef; ArtworkMatch: URIRef;
+    Authority: URIRef; CatalogueGroup: URIRef;
     ClassificationRun: URIRef; Collection: URIRef; ConceptScore: URIRef; DatasetQuery: URIRef; Contribution: URIRef; GraphBuild: URIRef;
-    HeritageKGSoftware: URIRef; LinkingRun: URIRef; MediumGroup: URIRef; Model: URIRef; ModelEvaluation: URIRef;
+    HeritageKGSoftware: URIRef; LinkingRun: URIRef; Match: URIRef; MediumGroup: URIRef; Model: URIRef;
+    ModelEvaluation: URIRef;
     Movement: URIRef;
     Place: URIRef; SkippedRecord: URIRef; SourceArchive: URIRef; SourceNote: URIRef; SubjectConcept: URIRef;
     SubjectPrediction: URIRef; Task: URIRef; TrainingRun: URIRef; TrainingSet: URIRef;
