@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 
 from heritage_kg.errors import ResourceNotFoundError
 from heritage_kg.graph.namespaces import HK, PROV, RDF, Minter
@@ -25,7 +25,7 @@ from heritage_kg.graph.nquads import QuadWriter, TripleWriter
 from heritage_kg.graph.provenance import SOFTWARE_AGENT, activity_stamp, write_activity, write_generated, write_used
 from heritage_kg.graph.queries import inline_bindings, load_query
 from heritage_kg.graph.store import GraphStore
-from heritage_kg.inference.predict import ArtworkPrediction, SubjectScore
+from heritage_kg.inference.predict import ArtworkClassifier, ArtworkPrediction, SubjectScore
 
 TYPE = RDF + "type"
 # A run over up to this many artworks (POST /classify?write=true: one) is written by one SPARQL
@@ -87,6 +87,32 @@ def write_predictions(store: GraphStore, run: PredictionRun, predictions: Iterab
     else:
         _publish(store, run, predictions, artworks, older, written)
     return written
+
+
+def collection_artworks(store: GraphStore, collection: str, *, base_iri: str, only_unannotated: bool = False
+                        ) -> list[str]:
+    """The artworks of a collection ("tate", "cmoa") a bulk run classifies: all, or those without
+    a curator's subject."""
+    query = load_query("classify_collection_artworks")
+    _, rows = store.select(query.text, query.bindings({"collection": URIRef(Minter(base_iri).collection(collection)),
+                                                       "unannotatedOnly": Literal(only_unannotated)}))
+    return [str(row["artwork"]) for row in rows]
+
+
+def classify_and_write(store: GraphStore, classifier: ArtworkClassifier, run: PredictionRun, artworks: list[str], *,
+                       batch_size: int = 256, on_batch: Callable[[int], None] | None = None) -> WrittenRun:
+    """Classifies `artworks` batch by batch and writes the predictions as they come into the
+    run's graph, atomically: until the last batch is written readers see none of them, and a
+    failure (or a kill) on the way leaves the store as it was. `on_batch(n)` after each batch."""
+
+    def classified() -> Iterator[ArtworkPrediction]:
+        for start in range(0, len(artworks), batch_size):
+            batch = artworks[start:start + batch_size]
+            yield from classifier.classify_artworks(store, batch, batch_size=batch_size)
+            if on_batch is not None:
+                on_batch(len(batch))
+
+    return write_predictions(store, run, classified(), artworks=artworks)
 
 
 def _older_graphs(store: GraphStore, model: str, artworks: set[str]) -> dict[str, set[str]]:
