@@ -73,16 +73,17 @@ class WrittenRun:
 
 
 def write_predictions(store: GraphStore, run: PredictionRun, predictions: Iterable[ArtworkPrediction], *,
-                      artworks: Collection[str]) -> WrittenRun:
+                      artworks: Collection[str], publish: bool | None = None) -> WrittenRun:
     """Writes the run and its `predictions` (for `artworks`, all by the run's model; an iterator
     is consumed as it is written) atomically into the run's graph, removing the model's older
     predictions for those artworks. If anything fails, the predictions iterator included, the
-    store is left as it was."""
+    store is left as it was. `publish`: through the store's publish (True) or one update (False);
+    by default by the number of artworks (UPDATE_LIMIT)."""
     artworks = set(artworks)
     older = _older_graphs(store, run.model, artworks)
     written = WrittenRun(run, replaced_artworks=len(set().union(*older.values())) if older else 0,
                          replaced_graphs=sorted(older))
-    if len(artworks) <= UPDATE_LIMIT:
+    if not (len(artworks) > UPDATE_LIMIT if publish is None else publish):
         _update(store, run, predictions, artworks, written)
     else:
         _publish(store, run, predictions, artworks, older, written)
