@@ -60,6 +60,8 @@ class HK(DefinedNamespace, metaclass=_CheckedTerms):
     scoredConcept: URIRef; split: URIRef; support: URIRef; taskScore: URIRef; thresholdPolicy: URIRef;
     # predictions written back
     rank: URIRef;
+    # curators' reviews of predictions
+    SubjectReview: URIRef; reviewOf: URIRef; reviewedArtwork: URIRef; reviewedSubject: URIRef; verdict: URIRef;
 
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
