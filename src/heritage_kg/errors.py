@@ -81,3 +81,18 @@ class ConfigError(HeritageKGError):
 class TrainingError(HeritageKGError):
     """A model cannot be trained or loaded: an empty split, a missing or mismatched feature table,
     knowledge-graph vectors that would leak held-out labels, or a run folder that is not a run."""
+
+
+class ClassificationRequestError(HeritageKGError):
+    """A classification request that cannot be answered as sent: nothing to classify, a title over
+    the length limit, an upload that is not an image or is truncated (the HTTP answer is 400)."""
+
+
+class ImageTooLargeError(ClassificationRequestError):
+    """An uploaded image over the service's byte or pixel limit; a decompression bomb is refused
+    from its header, before it is decoded (the HTTP answer is 413)."""
+
+
+class UnknownModelError(HeritageKGError):
+    """A model that is not in the registry: no finished run of that name or IRI under the models
+    folder (the HTTP answer is 404)."""
