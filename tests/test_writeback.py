@@ -260,3 +260,39 @@ def test_the_predictions_for_an_artwork_query_reads_them_back(world):
         runs_per_model.setdefault(str(r["model"]), set()).add(str(r["run"]))
     assert set(runs_per_model) <= set(world.models)
     assert all(len(runs) == 1 for runs in runs_per_model.values())
+
+
+def test_the_sources_query_tells_the_collection_a_curator_and_each_model_apart(world):
+    base = get_settings().base_iri
+    _, rows = world.store.select(PREFIXES + "SELECT ?a ?c WHERE { GRAPH ?g { ?a hk:subject ?c } } ORDER BY ?a ?c",
+                                 {"g": URIRef(f"{base}graph/tate")})
+    artwork = str(rows[0]["a"])
+    annotated = {str(r["c"]) for r in rows if str(r["a"]) == artwork}
+    written, made = write(world, world.models[1], [artwork], seed=60)
+    (prediction,) = made
+    # a curator accepts one prediction, as a review writes it into the curator graph
+    accepted = prediction.predicted[0].concept
+    review, curator = f"{base}review/test-1", f"{base}agent/curator/alice"
+    world.store.update(PREFIXES + f"""INSERT DATA {{ GRAPH <{base}graph/curator/reviews> {{
+        <{artwork}> hk:subject <{accepted}> .
+        <{review}> a hk:SubjectReview ; hk:verdict "accepted" ; hk:reviewedArtwork <{artwork}> ;
+            hk:reviewedSubject <{accepted}> ; prov:wasAttributedTo <{curator}> ;
+            prov:generatedAtTime "2026-11-29T12:00:00Z"^^<http://www.w3.org/2001/XMLSchema#dateTime> }} }}""")
+    try:
+        query = load_query("subject_statement_sources")
+        _, rows = world.store.select(query.text, query.bindings({"artwork": URIRef(artwork)}))
+        by_source: dict[str, list] = {}
+        for row in rows:
+            by_source.setdefault(str(row["source"]), []).append(row)
+        assert {str(r["concept"]) for r in by_source["collection"]} == annotated
+        assert {str(r["agent"]) for r in by_source["collection"]} == {f"{base}tate"}
+        assert all("when" in r and "confidence" not in r for r in by_source["collection"])
+        (by_curator,) = by_source["curator"]
+        assert (str(by_curator["concept"]), str(by_curator["agent"]), str(by_curator["statement"])) == (
+            accepted, curator, review)
+        mine = {str(r["concept"]): r for r in by_source["model"] if str(r["agent"]) == world.models[1]}
+        assert {c: float(r["confidence"]) for c, r in mine.items()} == {
+            s.concept: pytest.approx(s.probability) for s in prediction.predicted}
+        assert {r["when"].toPython() for r in mine.values()} == {written.ended}
+    finally:
+        world.store.update(f"DROP GRAPH <{base}graph/curator/reviews>")
