@@ -20,8 +20,8 @@ app.add_typer(predictions_app, name="predictions")
 @reports_errors
 def classify_command(
     collection: Collection = typer.Option(..., "--collection", help="The collection to classify."),
-    model: str = typer.Option(..., "--model", help="A model's name in the store's models graph "
-                              "('heritage-kg models list --store ...')."),
+    model: str = typer.Option(..., "--model", help="A registered model: its run's name under the models folder "
+                              "('heritage-kg models list'), recorded in the store's models graph."),
     only_unannotated: bool = typer.Option(False, "--only-unannotated",
                                           help="Classify only the artworks no curator gave a subject."),
     batch_size: int = typer.Option(1024, "--batch-size", min=1, help="Artworks per batch."),
@@ -32,23 +32,22 @@ def classify_command(
     predictions for the same artworks."""
     from heritage_kg.errors import SourceError
     from heritage_kg.graph.store import open_store
-    from heritage_kg.inference.predict import ArtworkClassifier
+    from heritage_kg.inference.predict import ArtworkClassifier, find_model
     from heritage_kg.inference.writeback import PredictionRun, classify_and_write, collection_artworks
-    from heritage_kg.learning.registry import registered_model
 
     config, collection = settings(), collection.value
     clock = time.perf_counter()
     with open_store(store_location(store)) as graph_store:
-        model_iri, folder = registered_model(graph_store, model, base_iri=config.base_iri)
         artworks = collection_artworks(graph_store, collection, base_iri=config.base_iri,
                                        only_unannotated=only_unannotated)
         if not artworks:
             raise SourceError(f"no {'unannotated ' if only_unannotated else ''}artworks of collection "
                               f"{collection!r} in {graph_store.location}: build it with "
                               f"'heritage-kg build-graph --collection {collection} --source PATH'")
-        classifier = ArtworkClassifier.load(folder, features_dir=config.features_dir, base_iri=config.base_iri,
+        classifier = ArtworkClassifier.load(find_model(config.models_dir, model, config.base_iri),
+                                            features_dir=config.features_dir, base_iri=config.base_iri,
                                             images_dir=config.images_dir)
-        run = PredictionRun.start(model_iri, base_iri=config.base_iri)
+        run = PredictionRun.start(classifier.model, base_iri=config.base_iri)
         with progress_bars() as progress:
             task = progress.add_task(f"classify {collection}", total=len(artworks))
             written = classify_and_write(graph_store, classifier, run, artworks, batch_size=batch_size,

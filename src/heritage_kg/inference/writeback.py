@@ -19,7 +19,7 @@ from typing import TextIO
 
 from rdflib import Literal, URIRef
 
-from heritage_kg.errors import ResourceNotFoundError
+from heritage_kg.errors import ResourceNotFoundError, UnknownModelError
 from heritage_kg.graph.namespaces import HK, PROV, RDF, Minter
 from heritage_kg.graph.nquads import QuadWriter, TripleWriter
 from heritage_kg.graph.provenance import SOFTWARE_AGENT, activity_stamp, write_activity, write_generated, write_used
@@ -79,6 +79,11 @@ def write_predictions(store: GraphStore, run: PredictionRun, predictions: Iterab
     predictions for those artworks. If anything fails, the predictions iterator included, the
     store is left as it was. `publish`: through the store's publish (True) or one update (False);
     by default by the number of artworks (UPDATE_LIMIT)."""
+    registered = load_query("model_is_registered")
+    if not store.ask(registered.text, registered.bindings({"model": URIRef(run.model)})):
+        name = run.model.rsplit("/", 1)[-1]
+        raise UnknownModelError(f"the model {run.model} is not in the models graph of {store.location}; record it "
+                                f"with 'heritage-kg models register {name} --store {store.location}'")
     artworks = set(artworks)
     older = _older_graphs(store, run.model, artworks)
     written = WrittenRun(run, replaced_artworks=len(set().union(*older.values())) if older else 0,

@@ -25,7 +25,6 @@ from pathlib import Path
 
 from rdflib import Literal, URIRef
 
-from heritage_kg.errors import TrainingError
 from heritage_kg.graph.namespaces import HK, PROV, RDF, RDFS, Minter, segment
 from heritage_kg.graph.nquads import QuadWriter, TripleWriter
 from heritage_kg.graph.provenance import write_activity, write_used
@@ -157,18 +156,3 @@ def _moment(value: str | None) -> datetime:
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-
-def registered_model(store: GraphStore, name: str, *, base_iri: str) -> tuple[str, Path]:
-    """A registered model's IRI and run folder, by its run name; TrainingError if the models
-    graph does not hold it, or its folder is gone."""
-    model = model_iri(Minter(base_iri), name)
-    query = load_query("model_run_folder")
-    _, rows = store.select(query.text, query.bindings({"model": URIRef(model)}))
-    if not rows:
-        raise TrainingError(f"no model {name!r} in the models graph of {store.location}; register its run with "
-                            f"'heritage-kg models register {name}' ('heritage-kg models list --store ...' lists them)")
-    folder = Path(str(rows[0]["folder"]))
-    if not folder.is_dir():
-        raise TrainingError(f"the run folder of model {name!r} ({folder}) is gone; train it again or register "
-                            f"the run where it now is")
-    return model, folder
