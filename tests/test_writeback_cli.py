@@ -70,15 +70,12 @@ def test_classify_writes_a_collection_in_one_run_and_the_runs_are_listed_shown_a
     assert graph not in store.named_graphs() and second in store.named_graphs()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--collection", "tate", "--model", "no-such-model"), "no model 'no-such-model'"),
-    (("--collection", "louvre", "--model", "cli-model"), "louvre"),
-])
-def test_classify_refuses_what_it_cannot_do_in_one_line(cli, args, message):
+def test_an_unknown_model_is_refused_in_one_line(cli):
     root, _ = cli
     before = open_store(root / "store", read_only=True).named_graphs()
-    result = run(cli, "classify", *args, check=False)
-    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    result = run(cli, "classify", "--collection", "tate", "--model", "no-such-model", check=False)
+    assert result.returncode == 2 and "no model 'no-such-model'" in result.stderr
+    assert "Traceback" not in result.stderr
     assert open_store(root / "store", read_only=True).named_graphs() == before
 
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from rdflib import Literal, URIRef
 
@@ -25,7 +25,9 @@ from heritage_kg.graph.nquads import QuadWriter, TripleWriter
 from heritage_kg.graph.provenance import SOFTWARE_AGENT, activity_stamp, write_activity, write_generated, write_used
 from heritage_kg.graph.queries import inline_bindings, load_query
 from heritage_kg.graph.store import GraphStore
-from heritage_kg.inference.predict import ArtworkClassifier, ArtworkPrediction, SubjectScore
+
+if TYPE_CHECKING:  # the classifier brings torch: listing or dropping runs does without it
+    from heritage_kg.inference.predict import ArtworkClassifier, ArtworkPrediction, SubjectScore
 
 TYPE = RDF + "type"
 # A run over up to this many artworks (POST /classify?write=true: one) is written by one SPARQL
