@@ -16,7 +16,7 @@ from PIL import Image
 
 from api.query_workers import QueryWorkers
 from api.result_cache import ResultCache
-from api.routers import classify, curator, docs, linked_data, sparql, status
+from api.routers import classify, curator, docs, linked_data, review, sparql, status
 from api.templates import templates
 from heritage_kg import __version__
 from heritage_kg.config import Settings, get_settings
@@ -25,7 +25,8 @@ from heritage_kg.errors import (ClassificationRequestError, HeritageKGError, Ima
                                 RemoteServiceError, ResourceNotFoundError, StoreError, UnknownModelError,
                                 UpdateRefusedError)
 
-ROUTERS = (sparql.router, linked_data.router, curator.router, status.router, classify.router, docs.router)
+ROUTERS = (sparql.router, linked_data.router, curator.router, review.router, status.router, classify.router,
+           docs.router)
 
 # Each kind of error a user can hit, and its HTTP status: the first kind that matches wins, so
 # the more specific ones come first. Any other kind is the service's state, not the request's: 503.

@@ -3,10 +3,13 @@ its result cache, as `Annotated` types the routers declare (`config: SettingsDep
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 
 from api.query_workers import QueryWorkers
 from api.result_cache import ResultCache
@@ -49,6 +52,31 @@ def apply_update(location: str, update: str) -> None:
     """Runs a SPARQL update. Readers (the query workers, get_store()) see it at their next query:
     the store's data version moved on, so they reopen their read-only view."""
     _writer(location).update(update)
+
+
+_updates_one_at_a_time = asyncio.Lock()
+
+
+def require_update_token(request: Request, config: Settings) -> None:
+    """Writes (SPARQL updates, curators' reviews) need the service's token as a Bearer token:
+    403 when updates are off or the token is wrong, 401 when none is sent."""
+    if not config.update_token:
+        raise HTTPException(403, "updates are off on this service; its operator enables them by setting "
+                                 "HERITAGE_KG_UPDATE_TOKEN")
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(401, "updates need 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+    if not secrets.compare_digest(token.strip().encode(), config.update_token.encode()):
+        raise HTTPException(403, "the update token is wrong")
+
+
+async def apply_curator_update(config: Settings, workers: QueryWorkers, update: str) -> None:
+    """Runs an update (already checked to write only curator graphs) through the service's one
+    writer, one at a time, and returns once the query workers read it: reads that follow see it,
+    and none waits."""
+    async with _updates_one_at_a_time:
+        await run_in_threadpool(apply_update, config.store, update)
+        await workers.catch_up()
 
 
 async def query_workers(request: Request) -> QueryWorkers:

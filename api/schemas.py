@@ -1,12 +1,17 @@
-"""The service's JSON answers as Pydantic models, so that they appear in the OpenAPI docs: what
-POST /classify answers."""
+"""The request and answer bodies of the service's JSON routes, as Pydantic models: they are
+checked at the edge and appear in the OpenAPI docs."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
 from heritage_kg.inference.predict import ArtworkPrediction, SubjectScore
+from heritage_kg.inference.review import CURATOR_NAME, Verdict
 
+
+# --- POST /classify (api/routers/classify.py)
 
 class ScoredSubject(BaseModel):
     """One concept of the model's label space and what the model says of it."""
@@ -51,3 +56,45 @@ class Classification(BaseModel):
                                                if s.task == task.concept and s.concept != task.concept])
                           for task in tasks],
                    inputs_used=prediction.inputs_used, inputs_missing=prediction.inputs_missing)
+
+
+# --- curators' review (api/routers/review.py)
+
+class ReviewRequest(BaseModel):
+    prediction: str = Field(description="The IRI of the prediction judged (an hk:SubjectPrediction).")
+    verdict: Verdict = Field(description="accepted: the artwork gets the concept as a curator annotation; "
+                                         "rejected: kept as a negative judgement, never a label.")
+    curator: str = Field(pattern=f"^(?:{CURATOR_NAME.pattern})$", max_length=64,
+                         description="The curator's name; the review is attributed to the agent "
+                                     "{base}agent/curator/{name}. The Bearer token authorises the write, the name "
+                                     "says who judged.")
+
+
+class ReviewAnswer(BaseModel):
+    review: str = Field(description="The review's IRI, in the curator graph graph/curator/reviews.")
+    prediction: str
+    artwork: str
+    concept: str
+    verdict: Verdict
+    curator: str = Field(description="The curator's agent IRI.")
+    time: datetime
+
+
+class QueueEntry(BaseModel):
+    prediction: str
+    artwork: str
+    title: str | None
+    collection: str | None
+    concept: str
+    concept_label: str | None
+    confidence: float
+    model: str
+    ended: str = Field(description="When the run that made the prediction ended.")
+    uncertainty: float = Field(description="H(p), the binary entropy of the confidence, in bits.")
+    examples: int = Field(description="n, the artworks annotated with the concept or a narrower one.")
+    priority: float = Field(description="H(p) / log2(2 + n): the queue's order, highest first.")
+
+
+class ReviewQueue(BaseModel):
+    task: str = Field(description="The task's IRI.")
+    open: list[QueueEntry]
