@@ -81,20 +81,35 @@ def write_predictions(store: GraphStore, run: PredictionRun, predictions: Iterab
     predictions for those artworks. If anything fails, the predictions iterator included, the
     store is left as it was. `publish`: through the store's publish (True) or one update (False);
     by default by the number of artworks (UPDATE_LIMIT)."""
-    registered = load_query("model_is_registered")
-    if not store.ask(registered.text, registered.bindings({"model": URIRef(run.model)})):
-        name = run.model.rsplit("/", 1)[-1]
-        raise UnknownModelError(f"the model {run.model} is not in the models graph of {store.location}; record it "
-                                f"with 'heritage-kg models register {name} --store {store.location}'")
     artworks = set(artworks)
-    older = _older_graphs(store, run.model, artworks)
-    written = WrittenRun(run, replaced_artworks=len(set().union(*older.values())) if older else 0,
-                         replaced_graphs=sorted(older))
     if not (len(artworks) > UPDATE_LIMIT if publish is None else publish):
-        _update(store, run, predictions, artworks, written)
-    else:
-        _publish(store, run, predictions, artworks, older, written)
+        written, update = prepare_update(store, run, predictions, artworks=artworks)
+        store.update(update)
+        return written
+    older = _older_graphs(store, run, artworks)
+    written = _written(run, older)
+    _publish(store, run, predictions, artworks, older, written)
     return written
+
+
+def prepare_update(store: GraphStore, run: PredictionRun, predictions: Iterable[ArtworkPrediction], *,
+                   artworks: Collection[str]) -> tuple[WrittenRun, str]:
+    """The one SPARQL update (one transaction) that writes a small run: the model's older
+    predictions for the artworks out, the run in. For a writer that applies it itself (the
+    service's, POST /classify?write=true); `write_predictions` otherwise."""
+    artworks = set(artworks)
+    written = _written(run, _older_graphs(store, run, artworks))
+    triples = _TextBuffer()
+    _write_run(TripleWriter(triples), run, predictions, artworks, written)
+    drop = load_query("predictions_drop_model_artwork")
+    removals = [inline_bindings(drop.text, drop.bindings({"model": URIRef(run.model), "artwork": URIRef(artwork)}))
+                for artwork in sorted(artworks)]
+    return written, " ;\n".join([*removals, f"INSERT DATA {{ GRAPH <{run.graph}> {{\n{triples.text()}}} }}"])
+
+
+def _written(run: PredictionRun, older: dict[str, set[str]]) -> WrittenRun:
+    return WrittenRun(run, replaced_artworks=len(set().union(*older.values())) if older else 0,
+                      replaced_graphs=sorted(older))
 
 
 def collection_artworks(store: GraphStore, collection: str, *, base_iri: str, only_unannotated: bool = False
@@ -123,27 +138,22 @@ def classify_and_write(store: GraphStore, classifier: ArtworkClassifier, run: Pr
     return write_predictions(store, run, classified(), artworks=artworks)
 
 
-def _older_graphs(store: GraphStore, model: str, artworks: set[str]) -> dict[str, set[str]]:
-    """The predictions graphs holding the model's predictions for some of `artworks`, and which."""
+def _older_graphs(store: GraphStore, run: PredictionRun, artworks: set[str]) -> dict[str, set[str]]:
+    """The predictions graphs holding the run's model's predictions for some of `artworks`, and
+    which; UnknownModelError for a model the models graph does not hold (a run's provenance must
+    lead to the registry's entity)."""
+    registered = load_query("model_is_registered")
+    if not store.ask(registered.text, registered.bindings({"model": URIRef(run.model)})):
+        name = run.model.rsplit("/", 1)[-1]
+        raise UnknownModelError(f"the model {run.model} is not in the models graph of {store.location}; record it "
+                                f"with 'heritage-kg models register {name} --store {store.location}'")
     query = load_query("predictions_model_artworks")
-    _, rows = store.select(query.text, query.bindings({"model": URIRef(model)}))
+    _, rows = store.select(query.text, query.bindings({"model": URIRef(run.model)}))
     older: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         if str(row["artwork"]) in artworks:
             older[str(row["graph"])].add(str(row["artwork"]))
     return dict(older)
-
-
-def _update(store: GraphStore, run: PredictionRun, predictions: Iterable[ArtworkPrediction], artworks: set[str],
-            written: WrittenRun) -> None:
-    """One SPARQL update, one transaction: the model's older predictions for the artworks out,
-    the run in."""
-    triples = _TextBuffer()
-    _write_run(TripleWriter(triples), run, predictions, artworks, written)
-    drop = load_query("predictions_drop_model_artwork")
-    removals = [inline_bindings(drop.text, drop.bindings({"model": URIRef(run.model), "artwork": URIRef(artwork)}))
-                for artwork in sorted(artworks)]
-    store.update(" ;\n".join([*removals, f"INSERT DATA {{ GRAPH <{run.graph}> {{\n{triples.text()}}} }}"]))
 
 
 def _publish(store: GraphStore, run: PredictionRun, predictions: Iterable[ArtworkPrediction], artworks: set[str],
