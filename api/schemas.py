@@ -37,6 +37,16 @@ class TaskSubjects(ScoredSubject):
     labels: list[ScoredSubject]
 
 
+class WrittenRunAnswer(BaseModel):
+    """Where POST /classify?write=true put the predictions."""
+
+    run: str = Field(description="the classification run's IRI (a prov:Activity)")
+    graph: str = Field(description="the run's predictions graph")
+    predictions: int = Field(description="the predictions written (the subjects the model said yes to)")
+    replaced_artworks: int = Field(description="1 when the model's earlier predictions for the artwork were "
+                                               "replaced, else 0")
+
+
 class Classification(BaseModel):
     """POST /classify's answer."""
 
@@ -46,6 +56,7 @@ class Classification(BaseModel):
     inputs_used: list[str] = Field(description="the model's inputs that the request or the graph gave")
     inputs_missing: list[str] = Field(description="the model's inputs that were missing (masked, as in training)")
     links: list[dict] | None = Field(default=None, description="with links=true: artworks of other collections")
+    written: WrittenRunAnswer | None = Field(default=None, description="with write=true: the run written back")
 
     @classmethod
     def of(cls, prediction: ArtworkPrediction) -> Classification:
