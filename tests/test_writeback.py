@@ -22,6 +22,7 @@ from test_store_backends import oxigraph_server
 
 from heritage_kg import __version__
 from heritage_kg.config import get_settings
+from heritage_kg.errors import UnknownModelError
 from heritage_kg.graph.namespaces import HK
 from heritage_kg.graph.provenance import SOFTWARE_AGENT
 from heritage_kg.graph.queries import load_query
@@ -201,6 +202,17 @@ def test_a_rerun_replaces_that_models_predictions_for_those_artworks_and_nothing
     # the older run stays, with what it still says
     older = find_run(world.store, first.run.run_id, base_iri=get_settings().base_iri)
     assert older.artworks == len([a for a in expected(first_made, "").keys() if a not in rerun_artworks])
+
+
+def test_a_model_missing_from_the_models_graph_is_refused_before_anything_is_written(world):
+    before = quads(world.store)
+    unregistered = f"{get_settings().base_iri}model/never-registered"
+    for publish in (False, True):
+        run = PredictionRun.start(unregistered, base_iri=get_settings().base_iri)
+        with pytest.raises(UnknownModelError, match="models register never-registered"):
+            write_predictions(world.store, run, predictions(world, unregistered, world.artworks, seed=5),
+                              artworks=world.artworks, publish=publish)
+    assert quads(world.store) == before
 
 
 class Failure(RuntimeError):
