@@ -159,7 +159,13 @@ def _older_graphs(store: GraphStore, run: PredictionRun, artworks: set[str]) -> 
 def _publish(store: GraphStore, run: PredictionRun, predictions: Iterable[ArtworkPrediction], artworks: set[str],
              older: dict[str, set[str]], written: WrittenRun) -> None:
     """The store's atomic publish: the run's graph and each older graph of the model, rewritten
-    without the predictions this run replaces, take the place of the old ones at once."""
+    without the predictions this run replaces, take the place of the old ones at once.
+
+    The older graphs are listed before the publish starts. A single-artwork write of the same
+    model and artwork that lands between that listing and the publish's snapshot (on a SPARQL
+    server store: before the final swap) keeps its predictions beside this run's for that
+    artwork, until the model's next run over it; writes after the snapshot of an embedded store
+    are replayed on the new generation, and so replace this run's, as they should."""
 
     def write_quads(out: TextIO) -> None:
         _write_run(QuadWriter(out, run.graph), run, predictions, artworks, written)
