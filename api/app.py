@@ -1,6 +1,7 @@
 """The FastAPI application: `create_app()` wires the store and settings into the routers of
-`api/routers/` (SPARQL endpoint, Linked Data, links across collections, curator's page,
-status), and turns every typed error into its HTTP answer in one place. Run by `heritage-kg serve`."""
+`api/routers/` (SPARQL endpoint, Linked Data, links across collections, curator's page, review,
+search, status, classification, the offline API docs), and turns every typed error into its HTTP
+answer in one place. Run by `heritage-kg serve`."""
 
 from __future__ import annotations
 
@@ -11,19 +12,21 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from PIL import Image
 
 from api.query_workers import QueryWorkers
 from api.result_cache import ResultCache
-from api.routers import curator, linked_data, links, review, search, sparql, status
+from api.routers import classify, curator, docs, linked_data, links, review, search, sparql, status
 from api.templates import templates
 from heritage_kg import __version__
 from heritage_kg.config import Settings, get_settings
-from heritage_kg.errors import (HeritageKGError, LinkingError, MalformedResourceError, NotAcceptableError,
-                                QueryError, QueryTimeoutError, RemoteServiceError, ResourceNotFoundError, StoreError,
+from heritage_kg.errors import (ClassificationRequestError, HeritageKGError, ImageTooLargeError, LinkingError,
+                                MalformedResourceError, NotAcceptableError, QueryError, QueryTimeoutError,
+                                RemoteServiceError, ResourceNotFoundError, StoreError, UnknownModelError,
                                 UpdateRefusedError)
 
 ROUTERS = (sparql.router, linked_data.router, links.router, curator.router, review.router, search.router,
-           status.router)
+           status.router, classify.router, docs.router)
 
 # Each kind of error a user can hit, and its HTTP status: the first kind that matches wins, so
 # the more specific ones come first. Any other kind is the service's state, not the request's: 503.
@@ -37,6 +40,9 @@ ERROR_STATUS: tuple[tuple[type[HeritageKGError], int], ...] = (
     (UpdateRefusedError, 403),
     (RemoteServiceError, 502),
     (StoreError, 503),
+    (ImageTooLargeError, 413),
+    (ClassificationRequestError, 400),  # nothing to classify, a title too long, not an image, truncated
+    (UnknownModelError, 404),
 )
 
 
@@ -62,17 +68,19 @@ async def error_answer(request: Request, error: HeritageKGError) -> Response:
 
 class RequestSizeLimit:
     """413 for a body whose declared length is over the limit, before anything reads it (bodies
-    sent without a length are capped as they are read: api.routers.sparql.read_body)."""
+    sent without a length are capped as they are read: api.routers.sparql.read_body). Paths in
+    `larger` (an upload's) have their own limit, and the setting that sets it."""
 
-    def __init__(self, app, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int, larger: dict[str, tuple[int, str]] | None = None):
+        self.app, self.max_bytes, self.larger = app, max_bytes, larger or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
             length = dict(scope["headers"]).get(b"content-length", b"")
-            if length.isdigit() and int(length) > self.max_bytes:
+            limit, setting = self.larger.get(scope["path"], (self.max_bytes, "HERITAGE_KG_MAX_REQUEST_BYTES"))
+            if length.isdigit() and int(length) > limit:
                 response = JSONResponse({"detail": f"the request body is {int(length):,} bytes; the service takes "
-                                                   f"at most {self.max_bytes:,} (HERITAGE_KG_MAX_REQUEST_BYTES)"},
+                                                   f"at most {limit:,} ({setting})"},
                                         status_code=413)
                 return await response(scope, receive, send)
         return await self.app(scope, receive, send)
@@ -96,12 +104,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             workers.close()
 
-    app = FastAPI(title="heritage-kg", version=__version__, lifespan=lifespan,
-                  description="SPARQL endpoint and Linked Data for the heritage-kg knowledge graph.")
+    # Pillow's own guard against decompression bombs, at the service's limit (uploads are checked
+    # against it from their header first: inference.predict.decode_upload).
+    Image.MAX_IMAGE_PIXELS = settings.classify_max_image_pixels
+    # The docs' page is api/routers/docs.py's, with its assets served here, not from a CDN.
+    app = FastAPI(title="heritage-kg", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="SPARQL endpoint, Linked Data and subject classification for the heritage-kg "
+                              "knowledge graph.")
     app.state.settings = settings
     app.state.result_cache = ResultCache(settings.sparql_cache_bytes)
+    app.state.classifiers = classify.LoadedModels()
     app.add_exception_handler(HeritageKGError, error_answer)
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    # An upload to /classify may carry an image and a few form fields besides.
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes,
+                       larger={"/classify": (settings.classify_max_image_bytes + 64 * 1024,
+                                             "HERITAGE_KG_CLASSIFY_MAX_IMAGE_BYTES")})
     app.router.routes.append(sparql.query_route)  # before the routers: it answers /sparql
     for router in ROUTERS:
         app.include_router(router)

@@ -73,9 +73,9 @@ def require_update_token(request: Request, config: Settings) -> None:
 
 
 async def apply_curator_update(config: Settings, workers: QueryWorkers, update: str) -> None:
-    """Runs an update (already checked to write only curator graphs) through the service's one
-    writer, one at a time, and returns once the query workers read it: reads that follow see it,
-    and none waits."""
+    """Runs an update (already checked to write only curator graphs, or prepared by the service
+    for a curator: a review, a write-back) through the service's one writer, one at a time, and
+    returns once the query workers read it: reads that follow see it, and none waits."""
     async with _updates_one_at_a_time:
         await run_in_threadpool(apply_update, config.store, update)
         await workers.catch_up()

@@ -8,7 +8,66 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from heritage_kg.inference.linking import ArtworkLink
+from heritage_kg.inference.predict import ArtworkPrediction, SubjectScore
 from heritage_kg.inference.review import CURATOR_NAME, Verdict
+
+
+# --- POST /classify (api/routers/classify.py)
+
+class ScoredSubject(BaseModel):
+    """One concept of the model's label space and what the model says of it."""
+
+    concept: str = Field(description="the concept's IRI")
+    label: str = Field(description="the concept's label")
+    probability: float = Field(ge=0, le=1, description="raised, if need be, to the largest of its narrower "
+                                                       "concepts' (a broader concept is at least as probable)")
+    threshold: float | None = Field(description="the label's threshold, tuned on the validation split; none for a "
+                                                "task, which is predicted when one of its labels is")
+    predicted: bool = Field(description="said yes at the threshold; a predicted label makes its broader concepts "
+                                        "and its task predicted too (skos:broader)")
+
+    @classmethod
+    def of(cls, score: SubjectScore) -> ScoredSubject:
+        return cls(concept=score.concept, label=score.label, probability=score.probability,
+                   threshold=score.threshold, predicted=score.predicted)
+
+
+class TaskSubjects(ScoredSubject):
+    """A task (a top-level subject) with its labels, most probable first."""
+
+    labels: list[ScoredSubject]
+
+
+class WrittenRunAnswer(BaseModel):
+    """Where POST /classify?write=true put the predictions."""
+
+    run: str = Field(description="the classification run's IRI (a prov:Activity)")
+    graph: str = Field(description="the run's predictions graph")
+    predictions: int = Field(description="the predictions written (the subjects the model said yes to)")
+    replaced_artworks: int = Field(description="1 when the model's earlier predictions for the artwork were "
+                                               "replaced, else 0")
+
+
+class Classification(BaseModel):
+    """POST /classify's answer."""
+
+    artwork: str | None = Field(description="the artwork's IRI when one of the graph was classified")
+    model: str = Field(description="the registry IRI of the model that classified it")
+    tasks: list[TaskSubjects] = Field(description="every task of the model, most probable first, with its labels")
+    inputs_used: list[str] = Field(description="the model's inputs that the request or the graph gave")
+    inputs_missing: list[str] = Field(description="the model's inputs that were missing (masked, as in training)")
+    links: list[dict] | None = Field(default=None, description="with links=true: artworks of other collections")
+    written: WrittenRunAnswer | None = Field(default=None, description="with write=true: the run written back")
+
+    @classmethod
+    def of(cls, prediction: ArtworkPrediction) -> Classification:
+        tasks = [score for score in prediction.subjects if score.task == score.concept]
+        return cls(artwork=prediction.artwork, model=prediction.model,
+                   tasks=[TaskSubjects(**ScoredSubject.of(task).model_dump(),
+                                       labels=[ScoredSubject.of(s) for s in prediction.subjects
+                                               if s.task == task.concept and s.concept != task.concept])
+                          for task in tasks],
+                   inputs_used=prediction.inputs_used, inputs_missing=prediction.inputs_missing)
 
 
 # ------------------------------------------------------------------ links across collections

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     max_request_bytes: int = 1_000_000
     update_token: str | None = None  # updates are off unless a token is set
     sparql_workers: int = 0  # query worker processes; 0: one per CPU core, at least 2
+    # Subject classification (POST /classify): the registry model used when a request names none
+    # (a folder name under models_dir, or its registry IRI), and what a request may send.
+    default_model: str | None = None
+    classify_max_image_bytes: int = 20_000_000
+    classify_max_image_pixels: int = 40_000_000  # width x height, read from the header before decoding
+    classify_max_title_chars: int = 500
     # Remote endpoints a query may call with SERVICE, by IRI, separated by spaces or commas
     # (e.g. https://query.wikidata.org/sparql); none by default: SERVICE is refused.
     sparql_service_allow: Annotated[tuple[str, ...], NoDecode] = ()

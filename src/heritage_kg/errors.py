@@ -86,3 +86,18 @@ class TrainingError(HeritageKGError):
 class LinkingError(HeritageKGError):
     """Artworks cannot be linked as asked: an unknown collection, a collection linked to itself,
     a number of links out of range, or a collection the store does not hold."""
+
+
+class ClassificationRequestError(HeritageKGError):
+    """A classification request that cannot be answered as sent: nothing to classify, a title over
+    the length limit, an upload that is not an image or is truncated (the HTTP answer is 400)."""
+
+
+class ImageTooLargeError(ClassificationRequestError):
+    """An uploaded image over the service's byte or pixel limit; a decompression bomb is refused
+    from its header, before it is decoded (the HTTP answer is 413)."""
+
+
+class UnknownModelError(HeritageKGError):
+    """A model that is not in the registry: no finished run of that name or IRI under the models
+    folder (the HTTP answer is 404)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -80,3 +81,12 @@ def inline_bindings(sparql: str, bindings: dict[str, Node]) -> str:
     for name, term in bindings.items():
         sparql = re.sub(rf"[?$]{re.escape(name)}\b", lambda _m, t=term: t.n3(), sparql)
     return sparql
+
+
+def with_values(sparql: str, variable: str, terms: Sequence[Node]) -> str:
+    """The query with its empty `VALUES ?variable { }` block filled with `terms`, written in
+    SPARQL syntax (a value can never change the shape of the query): how a query takes a batch."""
+    block = re.compile(rf"VALUES\s+[?$]{re.escape(variable)}\s*\{{\s*\}}")
+    if not block.search(sparql):
+        raise QueryError(f"the query has no empty 'VALUES ?{variable} {{ }}' block to fill")
+    return block.sub(lambda _m: f"VALUES ?{variable} {{ {' '.join(term.n3() for term in terms)} }}", sparql, count=1)

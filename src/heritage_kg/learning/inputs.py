@@ -132,6 +132,48 @@ def artist_vectors(table: FeatureTable, artists: list[list[str]]) -> tuple[np.nd
     return out, mask
 
 
+def input_columns(names: list[str], *, artworks: list[str], artists: list[list[str]], media: list[list[str]],
+                  vocabularies: Vocabularies, features: dict[str, FeatureTable],
+                  given: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+                  ) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """The columns of the named model inputs (image, text, kg, medium, artist), each `x` with its
+    presence mask `x_mask`, row-aligned with `artworks`, and each input's width (0 for the artist
+    ids). Vectors are looked up in `features` by kind (text and image by artwork, KG by artist),
+    unless `given` holds that input already computed, as (rows, mask): decoded pixels, or the
+    vectors of artworks no table holds (a prediction's)."""
+    given = given or {}
+    columns: dict[str, np.ndarray] = {}
+    dims: dict[str, int] = {}
+    for name in dict.fromkeys(names):
+        if name in given:
+            columns[name], columns[f"{name}_mask"] = given[name]
+        elif name == "text":
+            columns["text"], columns["text_mask"] = vectors_by_key(features["text"], artworks)
+        elif name == "kg":
+            columns["kg"], columns["kg_mask"] = artist_vectors(features["kg"], artists)
+        elif name == "image":
+            columns["image"], columns["image_mask"] = vectors_by_key(features["images"], artworks)
+        elif name == "medium":
+            index = {g: j for j, g in enumerate(vocabularies.medium_groups)}
+            columns["medium"] = np.zeros((len(artworks), len(index)), dtype=np.float32)
+            for i, groups in enumerate(media):
+                columns["medium"][i, [index[g] for g in groups if g in index]] = 1.0
+            columns["medium_mask"] = columns["medium"].any(axis=1)
+        elif name == "artist":
+            ids = {a: j + 1 for j, a in enumerate(vocabularies.artists)}
+            columns["artist"] = np.array([next((ids[a] for a in sorted(listed) if a in ids), 0) for listed in artists],
+                                         dtype=np.int64)
+        else:
+            raise TrainingError(f"no model input called {name!r}")
+        dims[name] = 0 if name == "artist" else int(np.prod(columns[name].shape[1:]))
+    return columns, dims
+
+
+def as_tensors(artworks: list[str], columns: dict[str, np.ndarray]) -> SplitInputs:
+    return SplitInputs(list(artworks), {name: torch.from_numpy(np.ascontiguousarray(column))
+                                        for name, column in columns.items()})
+
+
 @dataclass
 class AssembledInputs:
     splits: dict[str, SplitInputs]
@@ -159,31 +201,11 @@ def assemble_inputs(training_set: TrainingSet, inputs: list[str], context: list[
             sorted({g for groups in media for g in groups}),
             sorted({a for listed, split in zip(artists, splits, strict=True) if split == "train" for a in listed}))
 
-    columns: dict[str, np.ndarray] = {}
-    dims: dict[str, int] = {}
-    for name in dict.fromkeys([*inputs, *context]):
-        if name == "text":
-            columns["text"], columns["text_mask"] = vectors_by_key(features["text"], artworks)
-        elif name == "kg":
-            columns["kg"], columns["kg_mask"] = artist_vectors(features["kg"], artists)
-        elif name == "image" and image_folder is None:
-            columns["image"], columns["image_mask"] = vectors_by_key(features["images"], artworks)
-        elif name == "image":
-            columns["image"], columns["image_mask"] = _decode_images(
-                table.column("image_url").to_pylist(), ImageCache(image_folder), image_size)
-        elif name == "medium":
-            index = {g: j for j, g in enumerate(vocabularies.medium_groups)}
-            columns["medium"] = np.zeros((len(artworks), len(index)), dtype=np.float32)
-            for i, groups in enumerate(media):
-                columns["medium"][i, [index[g] for g in groups if g in index]] = 1.0
-            columns["medium_mask"] = columns["medium"].any(axis=1)
-        elif name == "artist":
-            ids = {a: j + 1 for j, a in enumerate(vocabularies.artists)}
-            columns["artist"] = np.array([next((ids[a] for a in sorted(listed) if a in ids), 0) for listed in artists],
-                                         dtype=np.int64)
-        else:
-            raise TrainingError(f"no model input called {name!r}")
-        dims[name] = 0 if name == "artist" else int(np.prod(columns[name].shape[1:]))
+    # Decoded pixels, when the model reads the images themselves, are the one input no table holds.
+    given = {"image": decode_cached_images(table.column("image_url").to_pylist(), ImageCache(image_folder), image_size)} \
+        if image_folder is not None and "image" in [*inputs, *context] else {}
+    columns, dims = input_columns([*inputs, *context], artworks=artworks, artists=artists, media=media,
+                                  vocabularies=vocabularies, features=features, given=given)
     columns["targets"] = training_set.label_matrix().astype(np.float32)
 
     result, left_out = {}, {}
@@ -194,13 +216,11 @@ def assemble_inputs(training_set: TrainingSet, inputs: list[str], context: list[
             left_out[split] = int((rows & ~columns[f"{required}_mask"]).sum())
             rows &= columns[f"{required}_mask"]
         index = np.flatnonzero(rows)
-        result[split] = SplitInputs([artworks[i] for i in index],
-                                    {name: torch.from_numpy(np.ascontiguousarray(col[index]))
-                                     for name, col in columns.items()})
+        result[split] = as_tensors([artworks[i] for i in index], {name: col[index] for name, col in columns.items()})
     return AssembledInputs(result, dims, vocabularies, left_out)
 
 
-def _decode_images(urls: list[str | None], cache: ImageCache, size: int) -> tuple[np.ndarray, np.ndarray]:
+def decode_cached_images(urls: list[str | None], cache: ImageCache, size: int) -> tuple[np.ndarray, np.ndarray]:
     pixels = np.zeros((len(urls), 3, size, size), dtype=np.uint8)
     mask = np.zeros(len(urls), dtype=bool)
     for i, url in enumerate(urls):

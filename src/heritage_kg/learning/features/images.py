@@ -112,8 +112,13 @@ def decode_rgb(data: bytes, size: int = SIZE) -> np.ndarray:
 
 def image_tensor(data: bytes) -> np.ndarray:
     """One image's bytes as the trunk's input: float32 (3, 224, 224), ImageNet-normalised."""
-    pixels = decode_rgb(data).astype(np.float32) / 255.0
-    return (pixels - IMAGENET_MEAN[:, None, None]) / IMAGENET_STD[:, None, None]
+    return normalised(decode_rgb(data))
+
+
+def normalised(pixels: np.ndarray) -> np.ndarray:
+    """uint8 pixels, (..., 3, h, w), scaled to [0, 1] and normalised with ImageNet's mean and deviation."""
+    scaled = np.asarray(pixels, dtype=np.float32) / 255.0
+    return (scaled - IMAGENET_MEAN[:, None, None]) / IMAGENET_STD[:, None, None]
 
 
 class ImageEncoder:
@@ -180,20 +185,28 @@ class ImageEncoder:
         self.model_ = (model.eval(), torch)
 
     def _encode(self, files: list[Path], data: list[bytes]) -> np.ndarray:
+        pixels = np.zeros((len(files), 3, SIZE, SIZE), dtype=np.uint8)
+        for i, (file, raw) in enumerate(zip(files, data, strict=True)):
+            try:
+                pixels[i] = decode_rgb(raw)
+            except (OSError, ValueError, Image.DecompressionBombError) as exc:
+                raise FeatureError(f"{file} cannot be decoded ({exc}); delete it and run "
+                                   "`heritage-kg fetch-images` again") from exc
+        return self.encode_pixels(pixels)
+
+    def encode_pixels(self, pixels: np.ndarray) -> np.ndarray:
+        """Decoded images (uint8, (n, 3, 224, 224), as `decode_rgb` gives them) to 2048-d vectors,
+        without the cache: for images that are no file, such as an upload to be classified."""
+        if not hasattr(self, "model_id_"):
+            raise FeatureError("ImageEncoder.encode_pixels called before fit")
         if self.model_ is None:
             self._load()
         model, torch = self.model_
-        out = np.zeros((len(files), 2048), dtype=np.float32)
+        out = np.zeros((len(pixels), 2048), dtype=np.float32)
         with torch.inference_mode():
-            for start in range(0, len(files), self.batch_size):
-                batch = []
-                for file, raw in zip(files[start:start + self.batch_size], data[start:start + self.batch_size]):
-                    try:
-                        batch.append(image_tensor(raw))
-                    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-                        raise FeatureError(f"{file} cannot be decoded ({exc}); delete it and run "
-                                           "`heritage-kg fetch-images` again") from exc
-                out[start:start + len(batch)] = model(torch.from_numpy(np.stack(batch))).numpy()
+            for start in range(0, len(pixels), self.batch_size):
+                batch = normalised(pixels[start:start + self.batch_size])
+                out[start:start + len(batch)] = model(torch.from_numpy(batch)).numpy()
                 self.images_encoded_ += len(batch)
         return out
 
