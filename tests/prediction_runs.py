@@ -1,61 +1,56 @@
-"""Classification runs written into a store as issue9-model.md lays them out (one predictions graph
-per run, hk:SubjectPrediction resources, the run as a hk:ClassificationRun), for the review tests:
-the predictions a model would write, without training one. A newer run of a model deletes that
-model's predictions for its artworks in older run graphs, as the write-back does."""
+"""Classification runs written into a store by the real write-back (inference/writeback.py), for
+the review tests: the predictions a model would make, given here by hand instead of by a trained
+model, so that a test says which artwork gets which concept with which confidence."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-from heritage_kg.graph.namespaces import HK, PROV, XSD, Minter
-from heritage_kg.graph.nquads import QuadWriter, typed
-from heritage_kg.graph.provenance import SOFTWARE_AGENT, activity_stamp, write_activity
+from heritage_kg.graph.namespaces import HK, Minter
+from heritage_kg.inference.predict import ArtworkPrediction, SubjectScore
+from heritage_kg.inference.writeback import PredictionRun, prediction_iri, write_predictions
+from heritage_kg.learning.registry import models_graph
 
 BASE = "https://w3id.org/heritage-kg/"
 TATE = BASE + "tate/"
-TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_clock = [datetime(2026, 11, 29, 12, 0, tzinfo=UTC)]
+
+
+class WrittenPredictions(dict):
+    """{(artwork, concept): prediction IRI} of one run, and when the run ended."""
+
+    ended = None
 
 
 def model_iri(name: str) -> str:
     return f"{BASE}model/{name}"
 
 
-def write_run(store, model: str, predictions: list[tuple[str, str, float]], *, base: str = BASE) -> dict:
-    """Publishes one run of `model` (a name) over `predictions` (artwork IRI, concept IRI,
-    confidence) and deletes that model's older predictions for those artworks; returns
-    {(artwork, concept): prediction IRI} of the new run."""
-    _clock[0] += timedelta(seconds=1)  # each run a stamp of its own, in order
-    started = _clock[0]
-    run_id = f"{model}-{activity_stamp(started)}"
-    minter = Minter(base)
-    graph, run = minter.graph(f"predictions/{run_id}"), f"{minter.base}classification/{run_id}"
-    written: dict[tuple[str, str], str] = {}
-    ranks: dict[str, int] = {}
+def write_run(store, model: str, predictions: list[tuple[str, str, float]], *, publish: bool | None = None
+              ) -> WrittenPredictions:
+    """Writes one run of `model` (a name, registered in the models graph) over `predictions`
+    (artwork IRI, concept IRI, confidence), which replaces that model's older predictions for
+    those artworks; `publish` as write_predictions takes it (None: its own choice)."""
+    iri = model_iri(model)
+    registered = f"GRAPH <{models_graph(Minter(BASE))}> {{ <{iri}> a <{HK}Model> }}"
+    if not store.ask(f"ASK {{ {registered} }}"):
+        store.update(f"INSERT DATA {{ {registered} }}")
+    run = PredictionRun.start(iri, base_iri=BASE)
+    by_artwork: dict[str, list[SubjectScore]] = {}
+    for artwork, concept, confidence in predictions:
+        by_artwork.setdefault(artwork, []).append(
+            SubjectScore(concept, concept.rsplit("/", 1)[-1], concept, confidence, 0.5, True))
+    written = write_predictions(store, run, [ArtworkPrediction(artwork, iri, subjects, ["text"], [])
+                                             for artwork, subjects in by_artwork.items()],
+                                artworks=list(by_artwork), publish=publish)
+    result = WrittenPredictions({(artwork, concept): prediction_iri(run, artwork, concept)
+                                 for artwork, concept, _ in predictions})
+    result.ended = written.ended
+    return result
 
-    def quads(out):
-        writer = QuadWriter(out, graph)
-        write_activity(writer, run, HK + "ClassificationRun", started, ended=started + timedelta(milliseconds=500),
-                       agent=SOFTWARE_AGENT)
-        writer.iri(run, HK + "usedModel", model_iri(model))
-        writer.iri(model_iri(model), TYPE, HK + "Model")
-        for i, (artwork, concept, confidence) in enumerate(predictions):
-            prediction = f"{minter.base}prediction/{run_id}/{i}"
-            ranks[artwork] = ranks.get(artwork, 0) + 1
-            writer.iri(prediction, TYPE, HK + "SubjectPrediction")
-            writer.iri(prediction, HK + "predictionFor", artwork)
-            writer.iri(prediction, HK + "predictedSubject", concept)
-            writer.term(prediction, HK + "confidence", typed(repr(float(confidence)), XSD + "double"))
-            writer.term(prediction, HK + "rank", typed(ranks[artwork], XSD + "integer"))
-            writer.iri(prediction, PROV + "wasGeneratedBy", run)
-            written[(artwork, concept)] = prediction
 
-    store.publish_graphs(quads, [graph])
-    artworks = " ".join(f"<{a}>" for a in sorted({a for a, _, _ in predictions}))
-    store.update(f"""
-        PREFIX hk: <{HK}> PREFIX prov: <{PROV}>
-        DELETE {{ GRAPH ?g {{ ?p ?x ?y }} }}
-        WHERE {{ GRAPH ?g {{ ?p hk:predictionFor ?a ; prov:wasGeneratedBy ?r . ?r hk:usedModel <{model_iri(model)}> .
-                            ?p ?x ?y }}
-                 VALUES ?a {{ {artworks} }} FILTER(?g != <{graph}>) }}""")
-    return written
+def write_runs(location: str, model: str, runs: list[list[tuple[str, str, float]]], publish: bool | None) -> None:
+    """Writes the runs one after the other into the store at `location`: the body of a writer
+    process (tests that race a write-back run it with multiprocessing's spawn)."""
+    from heritage_kg.graph.store import open_store
+
+    with open_store(location) as store:
+        for predictions in runs:
+            write_run(store, model, predictions, publish=publish)

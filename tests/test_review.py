@@ -7,12 +7,12 @@ review racing a write-back of the same artwork leaves the graph consistent."""
 from __future__ import annotations
 
 import math
-import threading
+import multiprocessing
 
 import pytest
 from conftest import CMOA_FIXTURE, TATE_FIXTURE
 from fastapi.testclient import TestClient
-from prediction_runs import BASE, TATE, write_run
+from prediction_runs import BASE, TATE, write_run, write_runs
 
 from api.app import create_app
 from heritage_kg.config import Settings
@@ -20,7 +20,7 @@ from heritage_kg.errors import ResourceNotFoundError
 from heritage_kg.graph.build import build_graph
 from heritage_kg.graph.store import open_store
 from heritage_kg.graph.validation import validate_store
-from heritage_kg.inference.review import record_review, reviews_graph
+from heritage_kg.inference.review import artwork_predictions, record_review, reviews_graph
 
 HK = "https://w3id.org/heritage-kg/ontology#"
 PROV = "http://www.w3.org/ns/prov#"
@@ -195,48 +195,36 @@ def test_the_queue_of_an_unknown_task_is_a_404(service):
     assert service.get("/review").status_code == 422
 
 
-def test_a_review_racing_a_write_back_of_the_same_artwork_ends_consistent(tmp_path):
-    """One thread writes back run after run of a model over an artwork (each replacing the last
-    run's predictions, through the store's atomic publish), another reviews the newest prediction
-    over and over; each on a store object of its own, as two processes would be. At the end
-    every accepted review has its annotation, every annotation an accepted review, each curator
-    one verdict per artwork and concept, and that verdict is the last one acknowledged."""
+@pytest.mark.parametrize("publish", [False, True], ids=["one-update", "publish"])
+def test_a_review_racing_a_write_back_of_the_same_artwork_ends_consistent(tmp_path, publish):
+    """A writer process writes back run after run of a model over an artwork (each replacing the
+    last run's predictions, by the write-back's one update or by the store's publish, which
+    replays the updates made while it ran), while this process reads the artwork's newest
+    predictions and reviews them over and over, as a curator on its page would. At the end every
+    accepted review has its annotation, every annotation an accepted review, the curator has one
+    verdict per artwork and concept, and it is the last one acknowledged."""
     location = fixture_store_at(tmp_path).location
-    writer, reviewer = open_store(location), open_store(location)
-    latest = write_run(writer, "m3", [(P00003, MAN, 0.5), (P00003, WOMAN, 0.5)])
-    runs = 8
-    done = threading.Event()
+    with open_store(location) as store:
+        write_run(store, "m3", [(P00003, MAN, 0.5), (P00003, WOMAN, 0.5)])
+    runs = [[(P00003, MAN, 0.5 + i / 40), (P00003, WOMAN, 0.4)] for i in range(8)]
+    writer = multiprocessing.get_context("spawn").Process(target=write_runs, args=(location, "m3", runs, publish))
+    writer.start()
     acknowledged: dict[str, str] = {}
-    refused, failures = [], []
-
-    def write_back():
-        nonlocal latest
-        try:
-            for i in range(runs):
-                latest = write_run(writer, "m3", [(P00003, MAN, 0.5 + i / 40), (P00003, WOMAN, 0.4)])
-        except Exception as exc:  # noqa: BLE001  (reported below)
-            failures.append(exc)
-        finally:
-            done.set()
-
-    def review():
-        i = 0
-        while not done.is_set() or i < 4:
-            concept = (MAN, WOMAN)[i % 2]
-            verdict = ("accepted", "accepted", "rejected")[i % 3]
+    refused = reviewed = 0
+    reviewer = open_store(location)
+    while writer.is_alive() or reviewed < 4:
+        for prediction in artwork_predictions(reviewer, P00003):
+            verdict = ("accepted", "accepted", "rejected")[(reviewed + refused) % 3]
             try:
-                record_review(reviewer, latest[(P00003, concept)], verdict, "ada", base_iri=BASE)
-                acknowledged[concept] = verdict
+                record_review(reviewer, prediction.prediction, verdict, "ada", base_iri=BASE)
             except ResourceNotFoundError:
-                refused.append(i)  # the prediction was replaced between reading it and reviewing it
-            i += 1
-
-    threads = [threading.Thread(target=write_back), threading.Thread(target=review)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not failures, failures
+                refused += 1  # the writer replaced the prediction between reading it and reviewing it
+                continue
+            acknowledged[prediction.concept] = verdict
+            reviewed += 1
+    writer.join(timeout=300)
+    assert writer.exitcode == 0
+    reviewer.close()
     assert set(acknowledged) == {MAN, WOMAN}
     check = open_store(location, read_only=True)
     _, reviews = check.select(f"""PREFIX hk: <{HK}> PREFIX prov: <{PROV}>
@@ -248,6 +236,6 @@ def test_a_review_racing_a_write_back_of_the_same_artwork_ends_consistent(tmp_pa
     assert all(int(r["statements"]) == 8 for r in reviews)  # every review whole
     _, annotations = check.select(f"PREFIX hk: <{HK}> SELECT ?c WHERE {{ GRAPH <{REVIEWS}> {{ <{P00003}> hk:subject ?c }} }}")
     assert {str(r["c"]) for r in annotations} == {c for c, v in acknowledged.items() if v == "accepted"}
-    # and the write-back's rule held: only the newest run's predictions remain
-    _, predictions = check.select(f"PREFIX hk: <{HK}> SELECT ?p WHERE {{ ?p hk:predictionFor <{P00003}> }}")
-    assert {str(r["p"]) for r in predictions} == set(latest.values())
+    # and the write-back's rule held: the artwork's predictions are those of the last run only
+    last = [(p.concept, p.confidence) for p in artwork_predictions(check, P00003)]
+    assert sorted(last) == sorted([(MAN, 0.5 + 7 / 40), (WOMAN, 0.4)])
