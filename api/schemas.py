@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from heritage_kg.inference.linking import ArtworkLink
 from heritage_kg.inference.predict import ArtworkPrediction, SubjectScore
-from heritage_kg.inference.review import CURATOR_NAME, Verdict
+from heritage_kg.inference.review import CURATOR_NAME, OpenPrediction, Verdict
 
 
 # --- POST /classify (api/routers/classify.py)
@@ -140,24 +140,12 @@ class ReviewAnswer(BaseModel):
     time: datetime
 
 
-class QueueEntry(BaseModel):
-    prediction: str
-    artwork: str
-    title: str | None
-    collection: str | None
-    concept: str
-    concept_label: str | None
-    confidence: float
-    model: str
-    ended: str = Field(description="When the run that made the prediction ended.")
-    uncertainty: float = Field(description="H(p), the binary entropy of the confidence, in bits.")
-    examples: int = Field(description="n, the artworks annotated with the concept or a narrower one.")
-    priority: float = Field(description="H(p) / log2(2 + n): the queue's order, highest first.")
-
-
 class ReviewQueue(BaseModel):
     task: str = Field(description="The task's IRI.")
-    open: list[QueueEntry]
+    open: list[OpenPrediction] = Field(
+        description="The open predictions, highest priority first: priority = H(p) / log2(2 + n), with "
+                    "uncertainty H(p) the binary entropy of the confidence p in bits and examples n the "
+                    "artworks annotated with the concept or a narrower one.")
 
 
 # --- the search box (api/routers/search.py)

@@ -42,11 +42,12 @@ def require_real_data(*paths: Path) -> None:
         pytest.skip(f"real data not found ({', '.join(missing)}): put the shared archives in {SHARED_DATA}")
 
 
-def store_of_fixtures(location):
-    """The store at `location` (a folder or a server URL) with the Tate and CMOA fixtures built in."""
+def store_of_fixtures(location, tate=TATE_FIXTURE, cmoa=CMOA_FIXTURE):
+    """The store at `location` (a folder or a server URL) with the Tate and CMOA fixtures (or the
+    collection folders given) built in."""
     store = open_store(location)
-    build_graph(store, "tate", str(TATE_FIXTURE))
-    build_graph(store, "cmoa", str(CMOA_FIXTURE))
+    build_graph(store, "tate", str(tate))
+    build_graph(store, "cmoa", str(cmoa))
     return store
 
 

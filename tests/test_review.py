@@ -10,14 +10,13 @@ import math
 import multiprocessing
 
 import pytest
-from conftest import CMOA_FIXTURE, TATE_FIXTURE
+from conftest import store_of_fixtures
 from fastapi.testclient import TestClient
 from prediction_runs import BASE, TATE, write_run, write_runs
 
 from api.app import create_app
 from heritage_kg.config import Settings
 from heritage_kg.errors import ResourceNotFoundError
-from heritage_kg.graph.build import build_graph
 from heritage_kg.graph.store import open_store
 from heritage_kg.graph.validation import validate_store
 from heritage_kg.inference.review import artwork_predictions, record_review, reviews_graph
@@ -33,10 +32,7 @@ NATURE, OAK, SNOW = TATE + "subject/60", TATE + "subject/1076", TATE + "subject/
 
 
 def fixture_store_at(folder):
-    store = open_store(folder / "store")
-    build_graph(store, "tate", str(TATE_FIXTURE))
-    build_graph(store, "cmoa", str(CMOA_FIXTURE))
-    return store
+    return store_of_fixtures(folder / "store")
 
 
 @pytest.fixture(scope="module")

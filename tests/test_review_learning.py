@@ -10,14 +10,12 @@ import zipfile
 import pytest
 import torch
 from classifier_data import write_text_features
-from conftest import CMOA_FIXTURE, TATE_ZIP, require_real_data
+from conftest import TATE_ZIP, require_real_data, store_of_fixtures
 from prediction_runs import BASE, write_run
 from typer.testing import CliRunner
 
 from heritage_kg.cli import app
 from heritage_kg.config import get_settings
-from heritage_kg.graph.build import build_graph
-from heritage_kg.graph.store import open_store
 from heritage_kg.inference.review import record_review
 from heritage_kg.learning.datasets import DatasetSpec, build_dataset, open_dataset
 from heritage_kg.learning.run_config import RunConfig
@@ -47,9 +45,7 @@ def tate_slice(tmp_path_factory):
             elif "/artists/" not in name:
                 continue
             archive.extract(name, folder)
-    store = open_store(tmp_path_factory.mktemp("slice-store") / "store")
-    build_graph(store, "tate", str(folder))
-    build_graph(store, "cmoa", str(CMOA_FIXTURE))
+    store = store_of_fixtures(tmp_path_factory.mktemp("slice-store") / "store", tate=folder)
     yield store
     store.close()
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CMOA_FIXTURE, TATE_FIXTURE
+from conftest import store_of_fixtures
 from fastapi.testclient import TestClient
 from PIL import Image
 from prediction_runs import BASE, TATE, write_run
@@ -20,7 +20,6 @@ from prediction_runs import BASE, TATE, write_run
 from api import dependencies
 from api.app import create_app
 from heritage_kg.config import Settings
-from heritage_kg.graph.build import build_graph
 from heritage_kg.graph.search import build_index, index_location
 from heritage_kg.graph.store import open_store
 from heritage_kg.inference.review import reviews_graph
@@ -40,9 +39,7 @@ def site(tmp_path_factory):
     """A fixture store with one model run, one cross-collection link and its search index, and an
     image cache holding N00530's image (and a file that is none of the cache's)."""
     root = tmp_path_factory.mktemp("pages")
-    store = open_store(root / "store")
-    build_graph(store, "tate", str(TATE_FIXTURE))
-    build_graph(store, "cmoa", str(CMOA_FIXTURE))
+    store = store_of_fixtures(root / "store")
     run = write_run(store, "m1", [(N00530, WOMAN, 0.62), (N00530, OAK, 0.31), (CMOA_OBJECT, SNOW, 0.77),
                                   (P00003, MAN, 0.55)])
     store.update(f"""PREFIX hk: <{HK}> INSERT DATA {{ GRAPH <{LINKS_GRAPH}> {{

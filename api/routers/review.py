@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.dependencies import SettingsDep, StoreDep, WorkersDep, apply_curator_update, require_update_token
-from api.schemas import QueueEntry, ReviewAnswer, ReviewQueue, ReviewRequest
+from api.schemas import ReviewAnswer, ReviewQueue, ReviewRequest
 from heritage_kg.inference import review
 
 router = APIRouter(tags=["review"])
@@ -41,4 +41,4 @@ async def review_queue(store: StoreDep, task: str = Query(description="A task: i
     sure) and n the number of artworks annotated with the concept or a narrower one (few
     examples: a label teaches the next model most)."""
     task_iri, entries = await run_in_threadpool(review.review_queue, store, task, limit=limit)
-    return ReviewQueue(task=task_iri, open=[QueueEntry(**vars(entry)) for entry in entries])
+    return ReviewQueue(task=task_iri, open=entries)
