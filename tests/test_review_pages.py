@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import store_of_fixtures
+from conftest import CMOA_FIXTURE, TATE_FIXTURE, store_of_fixtures
 from fastapi.testclient import TestClient
 from PIL import Image
 from prediction_runs import BASE, TATE, write_run
@@ -219,3 +219,26 @@ def test_the_search_box_finds_an_artwork_in_the_browser(service_url, browser):
     assert [h.get_attribute("href") for h in hits] == [f"{service_url}/tate/artwork/N00530"]
     hits[0].click()
     assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Snow Storm")
+
+
+def test_build_graph_writes_the_search_index_and_search_index_rebuilds_it(tmp_path):
+    from typer.testing import CliRunner
+
+    from heritage_kg.cli import app
+    from heritage_kg.graph.search import SearchIndex
+
+    runner = CliRunner()
+    store = str(tmp_path / "store")
+    built = runner.invoke(app, ["build-graph", "--collection", "tate", "--source", str(TATE_FIXTURE), "--store", store])
+    assert built.exit_code == 0, built.output
+    index = SearchIndex(tmp_path / "store" / "search.sqlite")
+    assert [hit.iri for hit in index.search("snow storm").hits] == [N00530]
+    assert index.search("harbour", kind="artwork").total == 2  # CMOA not built yet
+    built = runner.invoke(app, ["build-graph", "--collection", "cmoa", "--source", str(CMOA_FIXTURE), "--store", store])
+    assert built.exit_code == 0, built.output
+    assert index.search("harbour", kind="artwork").total == 3  # the rebuilt index, seen at once
+    rebuilt = runner.invoke(app, ["search-index", "--store", store])
+    assert rebuilt.exit_code == 0 and "search index:" in rebuilt.output
+    assert index.search("harbour", kind="artwork").total == 3
+    server = runner.invoke(app, ["search-index", "--store", "http://127.0.0.1:9"])
+    assert server.exit_code == 2 and "HERITAGE_KG_SEARCH_INDEX" in server.output
