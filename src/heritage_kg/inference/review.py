@@ -152,24 +152,33 @@ def resolve_task(store: GraphStore, task: str) -> str:
 def review_queue(store: GraphStore, task: str, *, limit: int = DEFAULT_QUEUE_SIZE
                  ) -> tuple[str, list[OpenPrediction]]:
     """The task's IRI (`task` is its label or IRI) and its open predictions, highest
-    `queue_priority` first (ties: the newer run, then the prediction's IRI), at most `limit`."""
+    `queue_priority` first (ties: the prediction's IRI), at most `limit`. Every open prediction
+    of the task is scored, and only those returned are read in full."""
     task_iri = URIRef(resolve_task(store, task))
     counts = load_query("review_concept_examples")
     examples = {str(r["concept"]): int(r["artworks"].toPython())
                 for r in store.select(counts.text, counts.bindings({"task": task_iri}))[1]}
-    open_query = load_query("review_queue")
-    entries = []
-    for row in store.select(open_query.text, open_query.bindings({"task": task_iri}))[1]:
-        concept, confidence = str(row["concept"]), float(row["confidence"].toPython())
+    candidates = load_query("review_queue")
+    # pyoxigraph's own terms (`.value`): a model's run over a collection leaves tens of thousands
+    # of open predictions, and turning each into rdflib terms would take longer than the query
+    scored = []
+    for solution in store.raw_query(inline_bindings(candidates.text, candidates.bindings({"task": task_iri}))):
+        concept, confidence = solution["concept"].value, float(solution["confidence"].value)
         n = examples.get(concept, 0)
-        entries.append(OpenPrediction(
-            str(row["prediction"]), str(row["artwork"]), _text(row.get("title")), _text(row.get("collection")),
-            concept, _text(row.get("conceptLabel")), confidence, str(row["model"]), str(row["ended"]),
-            binary_entropy(confidence), n, queue_priority(confidence, n)))
-    entries.sort(key=lambda e: e.prediction)
-    entries.sort(key=lambda e: e.ended, reverse=True)
-    entries.sort(key=lambda e: e.priority, reverse=True)
-    return str(task_iri), entries[:max(limit, 0)]
+        scored.append((-queue_priority(confidence, n), solution["prediction"].value, concept, confidence, n))
+    scored.sort()
+    entry = load_query("review_queue_entry")
+    queue = []
+    for negative_priority, prediction, concept, confidence, n in scored[:max(limit, 0)]:
+        _, rows = store.select(entry.text, entry.bindings({"prediction": URIRef(prediction)}))
+        if not rows:
+            continue  # replaced by a newer run between the two reads
+        row = rows[0]
+        queue.append(OpenPrediction(
+            prediction, str(row["artwork"]), _text(row.get("title")), _text(row.get("collection")), concept,
+            _text(row.get("conceptLabel")), confidence, str(row["model"]), str(row["ended"]),
+            binary_entropy(confidence), n, -negative_priority))
+    return str(task_iri), queue
 
 
 # --- an artwork's predictions and the verdicts on them (its page)
