@@ -77,7 +77,7 @@ def test_an_artwork_page_shows_predictions_with_confidence_model_date_and_button
     woman = html[html.index(f'data-prediction="{site["run"][(N00530, WOMAN)]}"'):]
     woman = woman[:woman.index("</tr>")]
     assert ">woman</a>" in woman and '<td class="confidence">0.62</td>' in woman
-    assert ">m1</a>" in woman and f'<td class="date">{site["run"].ended.date().isoformat()}</td>' in woman
+    assert f'<td class="model" title="{BASE}model/m1">m1</td>' in woman and f'<td class="date">{site["run"].ended.date().isoformat()}</td>' in woman
     assert 'data-verdict="accepted">Accept</button>' in woman and 'data-verdict="rejected">Reject</button>' in woman
     assert 'id="curator-token"' in html and "/static/review.js" in html
 
