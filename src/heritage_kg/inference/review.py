@@ -22,14 +22,13 @@ from rdflib import Literal, URIRef
 
 from heritage_kg.errors import MalformedResourceError, QueryError, ResourceNotFoundError
 from heritage_kg.graph.namespaces import XSD, Minter
+from heritage_kg.graph.nquads import is_writable_iri
 from heritage_kg.graph.queries import inline_bindings, load_query
 from heritage_kg.graph.store import GraphStore
 from heritage_kg.graph.updates import check_curator_update, reviews_graph
 
 # A curator's name becomes the last segment of their agent IRI: letters, digits, '.', '_', '-'.
 CURATOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-# What an IRI may hold to be written into a query (no spaces, brackets, quotes...).
-_PLAIN_IRI = re.compile(r"[^\x00-\x20<>\"{}|^`\\]+")
 DEFAULT_QUEUE_SIZE = 50
 
 
@@ -67,7 +66,7 @@ def prepare_review(store: GraphStore, prediction: str, verdict: Verdict | str, c
     verdict = _verdict(verdict)
     agent = curator_agent(base_iri, curator)
     minter = Minter(base_iri)
-    if not (prediction.startswith(f"{minter.base}prediction/") and _PLAIN_IRI.fullmatch(prediction)):
+    if not (prediction.startswith(f"{minter.base}prediction/") and is_writable_iri(prediction)):
         raise ResourceNotFoundError(f"<{prediction}> is not a prediction of this graph: predictions are "
                                     f"named {minter.base}prediction/...")
     found = load_query("review_prediction")
