@@ -28,7 +28,7 @@ from heritage_kg.graph.linking import link_artists
 from heritage_kg.graph.namespaces import HK, PROV, RDF, Minter
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.store import open_store
-from heritage_kg.graph.validation import validate_graph
+from heritage_kg.graph.validation import load_shapes, validate_graph
 from heritage_kg.inference.linking import (
     MAX_LINKS, WEIGHTS, ArtworkLinker, artwork_links_graph, title_table_name,
 )
@@ -360,15 +360,23 @@ def test_link_artworks_writes_and_replaces_its_graph(real_slice, monkeypatch, tm
                 f"CONSTRUCT {{ ?s ?p ?o . ?x a ?type }} WHERE {{ {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} UNION "
                 f"{{ GRAPH <{graph}> {{ ?m <{HK}matchSubject>|<{HK}matchTarget>|<{PROV}used> ?x }} ?x a ?type }} }}"):
             data.add(triple)
-        conforms, violations = validate_graph(data)
+        shapes = Graph()
+        for shape in ("ArtworkMatchShape", "ArtworkLinkingRunShape"):
+            for triple in load_shapes().cbd(URIRef(f"https://w3id.org/heritage-kg/shapes#{shape}")):
+                shapes.add(triple)
+        conforms, violations = validate_graph(data, shapes)
         assert conforms, violations[:5]
+        match = URIRef(next(iter(rerun)))
+        data.remove((match, URIRef(HK + "evidence"), None))
+        [violation] = validate_graph(data, shapes)[1]
+        assert violation.startswith(f"{match} {HK}evidence: Less than 1 values")
         subject, target, score = next(iter(rerun.values()))
         query = load_query("artwork_links")
         for artwork, other in ((subject, target), (target, subject)):
             _, rows = store.select(query.text, query.bindings({"artwork": URIRef(artwork)}))
             row = next(r for r in rows if str(r["target"]) == other)
             assert float(row["score"]) == pytest.approx(score) and "same artist" in str(row["evidence"])
-    assert (URIRef(next(iter(runs))), RDF.type, URIRef(HK + "ArtworkLinkingRun")) in data
+    assert (URIRef(next(iter(runs))), URIRef(RDF + "type"), URIRef(HK + "ArtworkLinkingRun")) in data
 
 
 @pytest.mark.realdata

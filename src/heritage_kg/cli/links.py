@@ -9,7 +9,9 @@ from pathlib import Path
 import typer
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import StoreOption, console, err_console, reports_errors, settings, store_location
+from heritage_kg.cli.common import (
+    StoreOption, console, err_console, progress_bars, reports_errors, settings, store_location,
+)
 
 
 @app.command("link-artists")

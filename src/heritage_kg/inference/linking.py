@@ -364,7 +364,8 @@ class SourceBlock:
         target lacks counts as rare in the row's length, and can match nothing."""
         columns = np.array([space.column.get(c, -1) for c in concepts], dtype=np.int64)
         known = columns >= 0
-        idf = np.where(known, space.idf[np.where(known, columns, 0)], space.rare_idf).astype(np.float32)
+        idf = np.full(len(concepts), space.rare_idf, dtype=np.float32)
+        idf[known] = space.idf[columns[known]]
         units, norms = _unit_rows(weights @ sparse.diags(idf))
         to_target = sparse.csr_matrix((np.ones(int(known.sum()), dtype=np.float32),
                                        (np.flatnonzero(known), columns[known])),
