@@ -60,6 +60,8 @@ class HK(DefinedNamespace, metaclass=_CheckedTerms):
     evaluation: URIRef; f1: URIRef; labelMacroF1: URIRef; labelMicroF1: URIRef; labelScore: URIRef;
     meanTaskF1: URIRef; precision: URIRef; queryName: URIRef; queryText: URIRef; recall: URIRef; runFolder: URIRef;
     scoredConcept: URIRef; split: URIRef; support: URIRef; taskScore: URIRef; thresholdPolicy: URIRef;
+    # curators' reviews of predictions
+    SubjectReview: URIRef; reviewOf: URIRef; reviewedArtwork: URIRef; reviewedSubject: URIRef; verdict: URIRef;
 
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
