@@ -9,7 +9,9 @@ from pathlib import Path
 import typer
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import StoreOption, console, err_console, reports_errors, settings, store_location
+from heritage_kg.cli.common import (
+    StoreOption, console, err_console, progress_bars, reports_errors, settings, store_location,
+)
 
 
 @app.command("link-artists")
@@ -78,8 +80,9 @@ def link_artworks_command(
     source: str = typer.Option(..., "--from", help="The collection whose artworks are linked (tate, cmoa)."),
     target: str = typer.Option(..., "--to", help="The collection they are linked to."),
     k: int = typer.Option(5, "--k", help="Links kept per artwork, at most (1 to 100)."),
-    min_score: float = typer.Option(0.5, "--min-score", help="Score from which a link is kept: 0.5 is the same "
-                                    "artist alone, or strong subject and title agreement together."),
+    min_score: float = typer.Option(0.4, "--min-score", help="Score from which a link is kept: 0.4 is a same-as "
+                                    "artist whose name and a life year agree (match score 0.8) on its own; without "
+                                    "one, only strong subject and title agreement together reach it."),
     store: str = StoreOption,
     sample: Path = typer.Option(None, "--sample", help="Also write a seeded random sample of the links written, "
                                 "as a TSV to check by hand (kg/links/artwork-precision-sample.tsv is one)."),

@@ -364,7 +364,8 @@ class SourceBlock:
         target lacks counts as rare in the row's length, and can match nothing."""
         columns = np.array([space.column.get(c, -1) for c in concepts], dtype=np.int64)
         known = columns >= 0
-        idf = np.where(known, space.idf[np.where(known, columns, 0)], space.rare_idf).astype(np.float32)
+        idf = np.full(len(concepts), space.rare_idf, dtype=np.float32)
+        idf[known] = space.idf[columns[known]]
         units, norms = _unit_rows(weights @ sparse.diags(idf))
         to_target = sparse.csr_matrix((np.ones(int(known.sum()), dtype=np.float32),
                                        (np.flatnonzero(known), columns[known])),
@@ -533,6 +534,19 @@ class ArtworkLinker:
         block = SourceBlock.of(space, [None], [tuple(artists)], concepts, row, vector, evidence)
         return self._rank(space, block, k, min_score)[0]
 
+    def links_for_prediction(self, prediction, *, title: str | None = None, artists: Sequence[str] = (),
+                             k: int = 10) -> dict[str, list[ArtworkLink]]:
+        """For POST /classify?links=true: the links into every other collection, by collection. An
+        artwork in the graph (`prediction.artwork`) brings its own artists, subjects and title;
+        else the request's title and artist IRIs, with the subjects the model said yes to,
+        weighted by their probabilities (`prediction.subjects`: inference.predict.SubjectScore)."""
+        if prediction.artwork is not None:
+            source = self.collection_of(prediction.artwork)
+            return {to: self.links(prediction.artwork, to=to, k=k) for to in READERS if to != source}
+        subjects = {s.concept: s.probability for s in prediction.subjects if s.predicted}
+        return {to: self.links_for_description(to=to, k=k, title=title, artists=artists, subjects=subjects)
+                for to in READERS}
+
     def link_collection(self, source: str, to: str, *, k: int, min_score: float) -> Iterator[tuple[str, list[ArtworkLink]]]:
         """Every artwork of `source` with its k best links into `to`, ranked in blocks."""
         check_request(source, to, k)
@@ -614,7 +628,7 @@ class ArtworkLinkingReport:
 
 
 def link_artworks(store: GraphStore, *, base_iri: str, features_dir: Path, source: str, target: str, k: int = 5,
-                  min_score: float = 0.5, encoder: str | Path = DEFAULT_TEXT_ENCODER,
+                  min_score: float = 0.4, encoder: str | Path = DEFAULT_TEXT_ENCODER,
                   progress=None) -> ArtworkLinkingReport:
     """Links every artwork of `source` to its k best artworks of `target` scoring at least
     `min_score`, and writes them into the artwork links graph as hk:ArtworkMatch resources, with
