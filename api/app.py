@@ -1,7 +1,7 @@
 """The FastAPI application: `create_app()` wires the store and settings into the routers of
-`api/routers/` (SPARQL endpoint, Linked Data, curator's page, status, classification, the
-offline API docs), and turns every typed error into its HTTP answer in one place. Run by
-`heritage-kg serve`."""
+`api/routers/` (SPARQL endpoint, Linked Data, links across collections, curator's page, review,
+search, status, classification, the offline API docs), and turns every typed error into its HTTP
+answer in one place. Run by `heritage-kg serve`."""
 
 from __future__ import annotations
 
@@ -16,16 +16,17 @@ from PIL import Image
 
 from api.query_workers import QueryWorkers
 from api.result_cache import ResultCache
-from api.routers import classify, curator, docs, linked_data, sparql, status
+from api.routers import classify, curator, docs, linked_data, links, review, search, sparql, status
 from api.templates import templates
 from heritage_kg import __version__
 from heritage_kg.config import Settings, get_settings
-from heritage_kg.errors import (ClassificationRequestError, HeritageKGError, ImageTooLargeError,
+from heritage_kg.errors import (ClassificationRequestError, HeritageKGError, ImageTooLargeError, LinkingError,
                                 MalformedResourceError, NotAcceptableError, QueryError, QueryTimeoutError,
                                 RemoteServiceError, ResourceNotFoundError, StoreError, UnknownModelError,
                                 UpdateRefusedError)
 
-ROUTERS = (sparql.router, linked_data.router, curator.router, status.router, classify.router, docs.router)
+ROUTERS = (sparql.router, linked_data.router, links.router, curator.router, review.router, search.router,
+           status.router, classify.router, docs.router)
 
 # Each kind of error a user can hit, and its HTTP status: the first kind that matches wins, so
 # the more specific ones come first. Any other kind is the service's state, not the request's: 503.
@@ -34,6 +35,7 @@ ERROR_STATUS: tuple[tuple[type[HeritageKGError], int], ...] = (
     (QueryTimeoutError, 503),
     (QueryError, 400),  # a malformed query, or a SERVICE the operator has not allowed
     (MalformedResourceError, 400),
+    (LinkingError, 400),  # an unknown collection, links to the artwork's own, k out of range
     (ResourceNotFoundError, 404),
     (UpdateRefusedError, 403),
     (RemoteServiceError, 502),

@@ -1,17 +1,22 @@
-"""FastAPI dependencies: the settings, the one store the service reads, its query workers and
-its result cache, as `Annotated` types the routers declare (`config: SettingsDep`)."""
+"""FastAPI dependencies: the settings, the one store the service reads, its query workers, its
+result cache and its artwork linker, as `Annotated` types the routers declare (`config: SettingsDep`)."""
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 
 from api.query_workers import QueryWorkers
 from api.result_cache import ResultCache
 from heritage_kg.config import Settings, get_settings
 from heritage_kg.graph.store import GraphStore, open_store
+from heritage_kg.inference.linking import ArtworkLinker
 
 
 # The dependencies are coroutines, though they do no I/O: FastAPI would run plain functions in
@@ -51,6 +56,31 @@ def apply_update(location: str, update: str) -> None:
     _writer(location).update(update)
 
 
+_updates_one_at_a_time = asyncio.Lock()
+
+
+def require_update_token(request: Request, config: Settings) -> None:
+    """Writes (SPARQL updates, curators' reviews) need the service's token as a Bearer token:
+    403 when updates are off or the token is wrong, 401 when none is sent."""
+    if not config.update_token:
+        raise HTTPException(403, "updates are off on this service; its operator enables them by setting "
+                                 "HERITAGE_KG_UPDATE_TOKEN")
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(401, "updates need 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+    if not secrets.compare_digest(token.strip().encode(), config.update_token.encode()):
+        raise HTTPException(403, "the update token is wrong")
+
+
+async def apply_curator_update(config: Settings, workers: QueryWorkers, update: str) -> None:
+    """Runs an update (already checked to write only curator graphs, or prepared by the service
+    for a curator: a review, a write-back) through the service's one writer, one at a time, and
+    returns once the query workers read it: reads that follow see it, and none waits."""
+    async with _updates_one_at_a_time:
+        await run_in_threadpool(apply_update, config.store, update)
+        await workers.catch_up()
+
+
 async def query_workers(request: Request) -> QueryWorkers:
     return request.app.state.query_workers
 
@@ -66,5 +96,16 @@ def service_parts(app) -> tuple[Settings, GraphStore, QueryWorkers, ResultCache]
     return config, _store(config.store), app.state.query_workers, app.state.result_cache
 
 
+@lru_cache
+def _artwork_linker(location: str, base_iri: str, features_dir: Path) -> ArtworkLinker:
+    # One for the service's life: it keeps the collections it read until the store's data changes.
+    return ArtworkLinker(_store(location), base_iri=base_iri, features_dir=features_dir)
+
+
+async def artwork_linker(config: SettingsDep) -> ArtworkLinker:
+    return _artwork_linker(config.store, config.base_iri, config.features_dir)
+
+
+LinkerDep = Annotated[ArtworkLinker, Depends(artwork_linker)]
 WorkersDep = Annotated[QueryWorkers, Depends(query_workers)]
 CacheDep = Annotated[ResultCache, Depends(result_cache)]

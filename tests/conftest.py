@@ -42,11 +42,12 @@ def require_real_data(*paths: Path) -> None:
         pytest.skip(f"real data not found ({', '.join(missing)}): put the shared archives in {SHARED_DATA}")
 
 
-def store_of_fixtures(location):
-    """The store at `location` (a folder or a server URL) with the Tate and CMOA fixtures built in."""
+def store_of_fixtures(location, tate=TATE_FIXTURE, cmoa=CMOA_FIXTURE):
+    """The store at `location` (a folder or a server URL) with the Tate and CMOA fixtures (or the
+    collection folders given) built in."""
     store = open_store(location)
-    build_graph(store, "tate", str(TATE_FIXTURE))
-    build_graph(store, "cmoa", str(CMOA_FIXTURE))
+    build_graph(store, "tate", str(tate))
+    build_graph(store, "cmoa", str(cmoa))
     return store
 
 
@@ -68,6 +69,17 @@ def real_store(tmp_path_factory):
     build_graph(store, "cmoa", str(CMOA_ZIP))
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def real_links(real_store, tmp_path_factory):
+    """One artist-linking run over the real Tate and CMOA store with the real authority files
+    (the store's graphs are copied once into the new generation: about half a minute)."""
+    from heritage_kg.graph.linking import link_artists
+
+    require_real_data(AUTHORITIES)
+    return link_artists(real_store, base_iri=get_settings().base_iri, authorities_dir=AUTHORITIES,
+                        links_dir=tmp_path_factory.mktemp("links"))
 
 
 class ZipRecord(NamedTuple):

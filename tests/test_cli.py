@@ -12,8 +12,8 @@ import pytest
 from conftest import CMOA_FIXTURE, TATE_FIXTURE
 
 
-def heritage_kg(*args, store=None, check=True):
-    env = {**os.environ}
+def heritage_kg(*args, store=None, check=True, env=None):
+    env = {**os.environ, **(env or {})}
     if store:
         env["HERITAGE_KG_STORE"] = str(store)
     result = subprocess.run([sys.executable, "-m", "heritage_kg.cli", *args], env=env, capture_output=True,

@@ -122,8 +122,9 @@ def test_the_folder_follows_the_contract_and_opens_by_name(fixture_store, datase
     manifest = opened.manifest
     assert manifest == DatasetManifest.load(opened.folder) == built.manifest  # manifest.json gives back the manifest
     assert manifest.parameters == {"tasks": list(FIXTURE_TASKS), "granularity": "level2", "min_examples": 1,
-                                   "media": [], "seed": 0, "collection": "tate", "require_image": False}
-    assert manifest.image_filter is None
+                                   "media": [], "seed": 0, "collection": "tate", "require_image": False,
+                                   "include_accepted": False}
+    assert manifest.image_filter is None and manifest.reviews is None
     assert {"dataset_tasks", "dataset_categories", "dataset_annotations",
             "dataset_artworks"} <= set(manifest.queries)
     assert "skos:broader*" in manifest.queries["dataset_annotations"]

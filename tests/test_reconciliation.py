@@ -24,7 +24,7 @@ from heritage_kg.graph.validation import validate_graph
 from heritage_kg.sources.authorities import (
     FORMATS, AuthorityFile, AuthorityRecord, read_authorities, read_authority_file,
 )
-from conftest import AUTHORITIES, require_real_data, store_of_fixtures
+from conftest import AUTHORITIES, store_of_fixtures
 
 TURNER_QID = "http://www.wikidata.org/entity/Q159758"
 TURNER_ULAN = "http://vocab.getty.edu/ulan/500026846"
@@ -358,15 +358,6 @@ def test_without_authorities_the_command_links_the_collections_only(linking_stor
 
 
 # ------------------------------------------------------------------ the real collections
-
-@pytest.fixture(scope="session")
-def real_links(real_store, tmp_path_factory):
-    """One linking run over the real Tate and CMOA store with the real authority files (the
-    store's graphs are copied once into the new generation: about half a minute)."""
-    require_real_data(AUTHORITIES)
-    links_dir = tmp_path_factory.mktemp("links")
-    return _link(real_store, authorities_dir=AUTHORITIES, links_dir=links_dir)
-
 
 @pytest.mark.realdata
 def test_turner_gets_his_wikidata_and_ulan_identifiers(real_links, real_store):

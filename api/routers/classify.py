@@ -9,14 +9,17 @@ from pathlib import Path
 from typing import Annotated
 
 import torch
+import anyio.from_thread
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 
-from api.dependencies import SettingsDep, StoreDep
-from api.schemas import Classification
+from api.dependencies import SettingsDep, StoreDep, apply_curator_update, require_update_token
+from api.schemas import Classification, WrittenRunAnswer
 from heritage_kg.config import Settings
 from heritage_kg.errors import ClassificationRequestError, UnknownModelError
 from heritage_kg.graph.store import GraphStore
 from heritage_kg.inference.predict import ArtworkClassifier, ArtworkPrediction, ImageLimits, find_model
+from heritage_kg.inference.review import CURATOR_NAME, curator_agent
+from heritage_kg.inference.writeback import PredictionRun, prepare_update
 
 router = APIRouter(tags=["classification"])
 
@@ -56,10 +59,20 @@ def classify(
                                                     "features (instead of a description)")] = None,
     model: Annotated[str | None, Query(description="a registry model, by name or IRI; default: the service's")] = None,
     links: Annotated[bool, Query(description="add the artworks of other collections it links to")] = False,
+    write: Annotated[bool, Query(description="write the predictions back into the graph, in a predictions graph "
+                                             "of their own (needs the curator token and an artwork IRI)")] = False,
+    curator: Annotated[str | None, Query(pattern=f"^(?:{CURATOR_NAME.pattern})$", max_length=64,
+                                         description="with write=true: the curator the run is attributed to "
+                                                     "({base}agent/curator/{name})")] = None,
 ) -> Classification:
     """Send an artwork of the graph by IRI, or describe one: an image and/or metadata. The answer
     gives, per task and label, the probability, the tuned threshold and whether the model says
     yes, and which of the model's inputs were there. Bad input is a 4xx that says why."""
+    if write:
+        require_update_token(request, config)
+        if not (artwork and artwork.strip()) or not curator:
+            raise ClassificationRequestError("write=true writes the predictions of an artwork of the graph: give its "
+                                             "IRI (artwork=) and the curator who asks (curator=NAME)")
     upload = _read_image(image, config)
     described = any(value is not None and value.strip() for value in (title, artist, medium))
     if title is not None and len(title) > config.classify_max_title_chars:
@@ -74,9 +87,24 @@ def classify(
     else:
         prediction = classifier.classify_metadata(title=title, artist=artist, medium=medium, image=upload, store=store)
     answer = Classification.of(prediction)
+    if write:
+        answer.written = write_back(request, config, store, prediction, curator)
     if links:
         answer.links = cross_collection_links(store, prediction)
     return answer
+
+
+def write_back(request: Request, config: Settings, store: GraphStore, prediction: ArtworkPrediction,
+               curator: str) -> WrittenRunAnswer:
+    """The prediction written into a run graph of its own, attributed to the curator too, by one
+    update through the service's one writer (heritage_kg.inference.writeback)."""
+    run = PredictionRun.start(prediction.model, base_iri=config.base_iri,
+                              curator=curator_agent(config.base_iri, curator))
+    written, update = prepare_update(store, run, [prediction], artworks=[prediction.artwork])
+    # this route runs in a worker thread; the writer is shared with the async routes (one at a time)
+    anyio.from_thread.run(apply_curator_update, config, request.app.state.query_workers, update)
+    return WrittenRunAnswer(run=run.iri, graph=run.graph, predictions=written.predictions,
+                            replaced_artworks=written.replaced_artworks)
 
 
 def _read_image(image: UploadFile | None, config: Settings) -> bytes | None:

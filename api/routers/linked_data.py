@@ -1,16 +1,25 @@
 """Linked Data: every IRI the builder mints is served at its path under the base
 (`/tate/artwork/N00530` for `{base}tate/artwork/N00530`), as an HTML page or as JSON-LD,
-Turtle or N-Triples, by `Accept`, a `format` parameter or a `.ttl`/`.jsonld`/`.nt` suffix."""
+Turtle or N-Triples, by `Accept`, a `format` parameter or a `.ttl`/`.jsonld`/`.nt` suffix.
+An artwork's page also shows its image (the cached copy, served from `/cached-images/`, when
+`fetch-images` has one), the models' predicted subjects with the curators' verdicts and the
+buttons to give one, and its links to other collections."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 
 from api.dependencies import SettingsDep, StoreDep
 from api.templates import templates
-from heritage_kg.errors import MalformedResourceError
+from heritage_kg.config import Settings
+from heritage_kg.errors import MalformedResourceError, ResourceNotFoundError
 from heritage_kg.graph import linked_data
+from heritage_kg.graph.namespaces import HK
+from heritage_kg.inference.review import artwork_predictions
+from heritage_kg.learning.images import ImageCache
+
+CACHED_IMAGES = "/cached-images"
 
 router = APIRouter(tags=["linked data"])
 
@@ -35,9 +44,29 @@ def dereference(request: Request, store: StoreDep, config: SettingsDep, format: 
         body = linked_data.rdf_description(store, resource, media_type)
         return Response(body, media_type=media_type, headers={"Vary": "Accept"})
     description = linked_data.describe(store, resource, int(page))
-    return templates.TemplateResponse(request, TEMPLATES[resource.view],
-                                      {"description": description, "path": path},
-                                      headers={"Vary": "Accept"})
+    context = {"description": description, "path": path}
+    if resource.view == "artwork":
+        context.update(predictions=artwork_predictions(store, resource.iri),
+                       image=image_source(description.value(HK + "thumbnail"), config))
+    return templates.TemplateResponse(request, TEMPLATES[resource.view], context, headers={"Vary": "Accept"})
+
+
+def image_source(thumbnail: str | None, config: Settings) -> str | None:
+    """What an artwork page's <img> loads: the cached copy when `fetch-images` has one, else the
+    collection's thumbnail URL (which the curator's browser loads; this service never fetches it)."""
+    if thumbnail is None:
+        return None
+    cached = ImageCache(config.images_dir).find(thumbnail)
+    return f"{CACHED_IMAGES}/{cached.name}" if cached is not None else thumbnail
+
+
+@router.get(CACHED_IMAGES + "/{name}", include_in_schema=False)
+def cached_image(name: str, config: SettingsDep) -> FileResponse:
+    """A file of the image cache, by the name the cache gives it; nothing else."""
+    path = ImageCache(config.images_dir).file_named(name)
+    if path is None:
+        raise ResourceNotFoundError(f"no cached image {name!r}")
+    return FileResponse(path, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "max-age=86400"})
 
 
 for root in linked_data.served_roots():

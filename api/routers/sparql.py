@@ -4,8 +4,6 @@ service's token, and the service description at GET /sparql without a query."""
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -14,7 +12,8 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 from starlette.routing import Route
 
-from api.dependencies import CacheDep, SettingsDep, StoreDep, WorkersDep, apply_update, service_parts
+from api.dependencies import (CacheDep, SettingsDep, StoreDep, WorkersDep, apply_curator_update, require_update_token,
+                              service_parts)
 from api.query_workers import QueryRequest, QueryWorkers
 from api.result_cache import ResultCache
 from heritage_kg.config import Settings
@@ -34,7 +33,6 @@ FORMATS = Namespace("http://www.w3.org/ns/formats/")
 FORMAT_IRIS = {"json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML", "csv": "SPARQL_Results_CSV",
                "tsv": "SPARQL_Results_TSV", "turtle": "Turtle", "ntriples": "N-Triples", "jsonld": "JSON-LD",
                "rdfxml": "RDF_XML"}
-_updates_one_at_a_time = asyncio.Lock()
 
 
 @router.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 query endpoint")
@@ -104,14 +102,7 @@ async def _answer(workers, query: QueryRequest, endpoints: tuple[str, ...]):
 
 @router.post("/sparql/update", status_code=204, summary="SPARQL 1.1 update endpoint (curator graphs only)")
 async def sparql_update(request: Request, config: SettingsDep, workers: WorkersDep) -> Response:
-    if not config.update_token:
-        raise HTTPException(403, "updates are off on this service; its operator enables them by setting "
-                                 "HERITAGE_KG_UPDATE_TOKEN")
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise HTTPException(401, "updates need 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
-    if not secrets.compare_digest(token.strip().encode(), config.update_token.encode()):
-        raise HTTPException(403, "the update token is wrong")
+    require_update_token(request, config)
     parameters = await protocol_parameters(request, SPARQL_UPDATE, config.max_request_bytes)
     updates = parameters.get("update", [])
     if len(updates) != 1:
@@ -119,10 +110,7 @@ async def sparql_update(request: Request, config: SettingsDep, workers: WorkersD
     # parsed off the event loop: rdflib's update parser takes milliseconds that reads would wait
     await run_in_threadpool(check_curator_update, updates[0], config.base_iri)
     await run_in_threadpool(check_endpoints, updates[0], config.sparql_service_allow, update=True)
-    async with _updates_one_at_a_time:
-        await run_in_threadpool(apply_update, config.store, updates[0])
-        # acknowledged once the query workers read it: reads that follow see it, and none waits
-        await workers.catch_up()
+    await apply_curator_update(config, workers, updates[0])
     return Response(status_code=204)
 
 

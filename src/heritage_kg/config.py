@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     models_dir: Path = Path("data/models")
     # the table of every artist pair a linking run found: generated, for review, never edited
     links_table: Path = Path("data/links/artists.tsv")
+    # The search box's full-text index (graph/search.py): beside an embedded store when unset;
+    # a store that is a SPARQL server needs a path here.
+    search_index: Path | None = None
     # The SPARQL service.
     sparql_timeout_s: float = 30.0
     sparql_max_rows: int = 100_000

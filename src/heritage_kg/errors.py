@@ -83,6 +83,11 @@ class TrainingError(HeritageKGError):
     knowledge-graph vectors that would leak held-out labels, or a run folder that is not a run."""
 
 
+class LinkingError(HeritageKGError):
+    """Artworks cannot be linked as asked: an unknown collection, a collection linked to itself,
+    a number of links out of range, or a collection the store does not hold."""
+
+
 class ClassificationRequestError(HeritageKGError):
     """A classification request that cannot be answered as sent: nothing to classify, a title over
     the length limit, an upload that is not an image or is truncated (the HTTP answer is 400)."""

@@ -25,3 +25,4 @@ from heritage_kg.cli import embed_kg  # noqa: E402,F401
 from heritage_kg.cli import images  # noqa: E402,F401
 from heritage_kg.cli import train  # noqa: E402,F401
 from heritage_kg.cli import experiment  # noqa: E402,F401
+from heritage_kg.cli import classify  # noqa: E402,F401

@@ -40,6 +40,10 @@ def build_command(
         help="Visual mode: only artworks with an image (a decoded one in the image cache once "
              "'heritage-kg fetch-images' has fetched some, else a thumbnail URL); labels and split are "
              "chosen among them."),
+    include_accepted: bool = typer.Option(
+        False, "--include-accepted",
+        help="Learn from curators' reviews too: predictions they accepted (POST /review, the artwork page) add "
+             "labels, whatever the artwork's collection; rejected ones are never labels. The manifest counts both."),
     store: str = StoreOption,
 ):
     """Select labels, split them 80/10/10 by iterative stratification, write the dataset folder
@@ -50,7 +54,8 @@ def build_command(
     config = settings()
     each_medium = ALL_MEDIA in medium
     spec = DatasetSpec(name=name, tasks=tuple(tasks) or DEFAULT_TASKS, granularity=granularity, min_examples=min_examples,
-                       media=tuple(m for m in medium if m != ALL_MEDIA), seed=seed, require_image=require_image)
+                       media=tuple(m for m in medium if m != ALL_MEDIA), seed=seed, require_image=require_image,
+                       include_accepted=include_accepted)
     images = None
     if require_image:
         from heritage_kg.learning.images import ImageCache
@@ -100,6 +105,11 @@ def print_label_table(training_set: TrainingSet) -> None:
                       + (f" ({kept.image_cache})" if kept.image_cache else "")
                       + f"; {kept.kept:,} annotated artworks kept, {kept.left_out:,} without an image left out",
                       highlight=False)
+    if manifest.reviews is not None:
+        reviews = manifest.reviews
+        console.print(f"curators' reviews: {reviews.accepted:,} accepted predictions ({reviews.accepted_added:,} "
+                      f"added a label), {reviews.rejected:,} rejected ({reviews.rejected_excluded:,} kept out of "
+                      f"the labels)", highlight=False)
     console.print(f"folder: {training_set.folder}")
 
 

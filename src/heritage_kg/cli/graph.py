@@ -1,4 +1,4 @@
-"""Commands over the knowledge graph: build-graph, stats, query, validate."""
+"""Commands over the knowledge graph: build-graph, search-index, stats, query, validate."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ def build_graph_command(
     collection: Collection = typer.Option(Collection.tate, "--collection", help="Which collection the source holds."),
     store: str = StoreOption,
 ):
-    """Load a collection into the graph store, replacing its previous graph atomically."""
+    """Load a collection into the graph store, replacing its previous graph atomically, then
+    rebuild the search box's full-text index from the store (see search-index)."""
     from heritage_kg.graph.build import build_graph
     from heritage_kg.graph.store import open_store
 
@@ -43,6 +44,7 @@ def build_graph_command(
         report = build_graph(graph_store, collection.value, source, base_iri=config.base_iri,
                              cache_dir=config.cache_dir, glossary=config.kg_dir / "medium_glossary.toml",
                              ontology=config.ontology_dir / "heritage.ttl", progress=progress)
+        _rebuild_search_index(graph_store, config)
     console.print(f"built [bold]{report.collection}[/] from {report.source} in {report.seconds:.1f} s: "
                   f"{report.artworks:,} artworks, {report.artists:,} artists, {report.concepts:,} subject concepts, "
                   f"{report.triples:,} triples into <{report.graph}>")
@@ -57,6 +59,30 @@ def build_graph_command(
         kinds = Counter(note.kind for note in report.source_notes)
         console.print(f"[yellow]notes on loaded records[/]: {', '.join(f'{n} {kind}' for kind, n in kinds.items())} "
                       f"(in the build's provenance: heritage-kg query build_source_notes)", highlight=False)
+
+
+@app.command("search-index")
+@reports_errors
+def search_index_command(store: str = StoreOption):
+    """Rebuild the full-text index of artwork titles and artist names that the service's search
+    box reads: beside an embedded store, or at HERITAGE_KG_SEARCH_INDEX (which a store that is a
+    SPARQL server needs). build-graph runs it; run it yourself after a build made elsewhere."""
+    from heritage_kg.graph.store import open_store
+
+    with open_store(store_location(store), read_only=True) as graph_store:
+        _rebuild_search_index(graph_store, settings())
+
+
+def _rebuild_search_index(graph_store, config) -> None:
+    import time
+
+    from heritage_kg.graph.search import build_index, index_location
+
+    started = time.perf_counter()
+    path = index_location(graph_store.location, config.search_index)
+    entries = build_index(graph_store, path)
+    console.print(f"search index: {entries:,} artworks and artists in {path} "
+                  f"({time.perf_counter() - started:.1f} s)", highlight=False)
 
 
 @app.command()

@@ -1,5 +1,6 @@
 """`heritage-kg link-artists`: reconcile the collections' artists with Wikidata and ULAN through
-the authority files (and Wikidata itself when online), and with each other."""
+the authority files (and Wikidata itself when online), and with each other. `heritage-kg
+link-artworks`: link the artworks of one collection to related artworks of another."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 import typer
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import StoreOption, console, err_console, reports_errors, settings, store_location
+from heritage_kg.cli.common import (
+    StoreOption, console, err_console, progress_bars, reports_errors, settings, store_location,
+)
 
 
 @app.command("link-artists")
@@ -69,3 +72,44 @@ def link_artists_command(
 
 def _share(part: int, whole: int) -> str:
     return f"{part:,} ({100 * part / whole:.1f}%)" if whole else "0"
+
+
+@app.command("link-artworks")
+@reports_errors
+def link_artworks_command(
+    source: str = typer.Option(..., "--from", help="The collection whose artworks are linked (tate, cmoa)."),
+    target: str = typer.Option(..., "--to", help="The collection they are linked to."),
+    k: int = typer.Option(5, "--k", help="Links kept per artwork, at most (1 to 100)."),
+    min_score: float = typer.Option(0.4, "--min-score", help="Score from which a link is kept: 0.4 is a same-as "
+                                    "artist whose name and a life year agree (match score 0.8) on its own; without "
+                                    "one, only strong subject and title agreement together reach it."),
+    store: str = StoreOption,
+    sample: Path = typer.Option(None, "--sample", help="Also write a seeded random sample of the links written, "
+                                "as a TSV to check by hand (kg/links/artwork-precision-sample.tsv is one)."),
+    sample_size: int = typer.Option(40, "--sample-size", help="Links in the --sample TSV."),
+):
+    """Link every artwork of one collection to the artworks of another that share its artist
+    (owl:sameAs), its subjects and its title's meaning; write the best links, with their scores,
+    reasons and the run's provenance, into the artwork links graph (replacing that direction's
+    previous links). Encodes both collections' titles first, once (cached)."""
+    from heritage_kg.graph.store import open_store
+    from heritage_kg.inference.linking import link_artworks, review_sample, write_review_table
+
+    config = settings()
+    with open_store(store_location(store)) as graph_store, progress_bars() as progress:
+        report = link_artworks(graph_store, base_iri=config.base_iri, features_dir=config.features_dir,
+                               source=source, target=target, k=k, min_score=min_score, progress=progress)
+        if sample is not None:
+            write_review_table(graph_store, review_sample(report, sample_size, seed=2026), sample,
+                               sample=f"{source}-{target}-uniform-{sample_size}-seed-2026", k=k)
+    kinds = report.reason_counts()
+    console.print(f"{report.linked:,} of {report.artworks:,} {source} artworks "
+                  f"({100 * report.linked / max(report.artworks, 1):.1f}%) linked to {target}: "
+                  f"{report.link_count:,} links (score >= {min_score}) into <{report.graph}> in "
+                  f"{report.seconds:.1f} s; links with the same artist {kinds['artist']:,}, shared subjects "
+                  f"{kinds['subjects']:,}, similar titles {kinds['title']:,}", highlight=False)
+    if report.kept:
+        console.print(f"kept {report.kept:,} statements of the links between other collections", highlight=False)
+    if sample is not None:
+        console.print(f"sample of {min(sample_size, report.link_count)} links to check by hand: {sample}",
+                      highlight=False)

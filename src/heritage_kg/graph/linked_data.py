@@ -221,12 +221,26 @@ def describe(store: GraphStore, resource: LinkedResource, page: int = 1) -> Desc
     return description
 
 
+@dataclass(frozen=True)
+class CrossCollectionLink:
+    """An artwork of another collection that `heritage-kg link-artworks` linked this one to."""
+
+    target: str
+    title: str | None
+    score: float
+    evidence: str
+
+
 def _describe_artwork(store: GraphStore, description: Description, page: int) -> None:
-    _, rows = store.select(load_query("ld_contributions").text,
-                           _bind("ld_contributions", artwork=URIRef(description.iri)))
+    artwork = URIRef(description.iri)
+    _, rows = store.select(load_query("ld_contributions").text, _bind("ld_contributions", artwork=artwork))
     description.details["contributors"] = [
         Contributor(Link(str(r["artist"]), str(r.get("name") or _last_segment(str(r["artist"])))),
                     str(r["role"]) if "role" in r else None) for r in rows]
+    _, rows = store.select(load_query("artwork_links").text, _bind("artwork_links", artwork=artwork))
+    description.details["links"] = [CrossCollectionLink(str(r["target"]), _text(r.get("title")),
+                                                         float(r["score"].toPython()), str(r["evidence"]))
+                                    for r in rows]
 
 
 def _describe_artist(store: GraphStore, description: Description, page: int) -> None:

@@ -31,9 +31,11 @@ class HK(DefinedNamespace, metaclass=_CheckedTerms):
     _fail = True
 
     # classes
-    Artist: URIRef; ArtistMatch: URIRef; Artwork: URIRef; Authority: URIRef; CatalogueGroup: URIRef;
+    Artist: URIRef; ArtistMatch: URIRef; Artwork: URIRef; ArtworkLinkingRun: URIRef; ArtworkMatch: URIRef;
+    Authority: URIRef; CatalogueGroup: URIRef;
     ClassificationRun: URIRef; Collection: URIRef; ConceptScore: URIRef; DatasetQuery: URIRef; Contribution: URIRef; GraphBuild: URIRef;
-    HeritageKGSoftware: URIRef; LinkingRun: URIRef; MediumGroup: URIRef; Model: URIRef; ModelEvaluation: URIRef;
+    HeritageKGSoftware: URIRef; LinkingRun: URIRef; Match: URIRef; MediumGroup: URIRef; Model: URIRef;
+    ModelEvaluation: URIRef;
     Movement: URIRef;
     Place: URIRef; SkippedRecord: URIRef; SourceArchive: URIRef; SourceNote: URIRef; SubjectConcept: URIRef;
     SubjectPrediction: URIRef; Task: URIRef; TrainingRun: URIRef; TrainingSet: URIRef;
@@ -58,6 +60,10 @@ class HK(DefinedNamespace, metaclass=_CheckedTerms):
     evaluation: URIRef; f1: URIRef; labelMacroF1: URIRef; labelMicroF1: URIRef; labelScore: URIRef;
     meanTaskF1: URIRef; precision: URIRef; queryName: URIRef; queryText: URIRef; recall: URIRef; runFolder: URIRef;
     scoredConcept: URIRef; split: URIRef; support: URIRef; taskScore: URIRef; thresholdPolicy: URIRef;
+    # predictions written back
+    rank: URIRef;
+    # curators' reviews of predictions
+    SubjectReview: URIRef; reviewOf: URIRef; reviewedArtwork: URIRef; reviewedSubject: URIRef; verdict: URIRef;
 
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

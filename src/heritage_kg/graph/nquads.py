@@ -70,3 +70,11 @@ class QuadWriter:
             return False
         self.iri(subject, predicate, url)
         return True
+
+
+class TripleWriter(QuadWriter):
+    """QuadWriter's calls, writing triples for a SPARQL `INSERT DATA { GRAPH <g> { ... } }`."""
+
+    def __init__(self, out):
+        super().__init__(out, graph="unused")
+        self._suffix = " .\n"

@@ -65,6 +65,15 @@ def _graph_name(graph) -> str:
     return DEFAULT_GRAPH if str(graph) == "DEFAULT" else EVERY_GRAPH
 
 
+# Curators' verdicts on model predictions, and the annotations the accepted ones make: a curator
+# graph of its own, so that training sets can take or leave them (inference/review.py writes it).
+REVIEWS_GRAPH = "curator/reviews"
+
+
+def reviews_graph(base_iri: str) -> str:
+    return Minter(base_iri).graph(REVIEWS_GRAPH)
+
+
 def is_curator_graph(graph: str, base_iri: str) -> bool:
     curator = Minter(base_iri).graph("curator")
     return graph == curator or graph.startswith(curator + "/")

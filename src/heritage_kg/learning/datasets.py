@@ -17,6 +17,12 @@ image only: those whose image is in the image cache, once images have been fetch
 those with a thumbnail URL. The selection rule and the split are then made over those artworks,
 so every label reaches its threshold among artworks a visual model can see.
 
+Curators' reviews of model predictions (graph/curator/reviews) are left out of a dataset unless
+`DatasetSpec.include_accepted`: then every accepted prediction adds its concept (and the concepts
+above it) to the artwork's labels, whatever collection the artwork is in, and rejected ones are
+never labels (a rejection does not remove the collection's own annotation: the museum's record
+stands). The manifest counts both (`ReviewCounts`).
+
 Medium subsets (`DatasetSpec.media`) are subsets OF the all-media dataset: the labels are
 selected and the split is made over every artwork, then only the artworks in the given medium
 groups are kept. A subset thus has the label space of the full dataset (a label may count zero
@@ -32,7 +38,7 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -44,6 +50,7 @@ from heritage_kg.errors import DatasetError
 from heritage_kg.graph.namespaces import DEFAULT_BASE_IRI, Minter
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.store import GraphStore
+from heritage_kg.graph.updates import reviews_graph
 from heritage_kg.learning.artefacts import JsonArtefact
 
 if TYPE_CHECKING:  # numpy, pyarrow and scikit-learn load where they are used: `heritage-kg --help` stays fast
@@ -64,6 +71,7 @@ TASKS_QUERY = "dataset_tasks"
 CATEGORIES_QUERY = "dataset_categories"
 ANNOTATIONS_QUERY = "dataset_annotations"
 ARTWORKS_QUERY = "dataset_artworks"
+REVIEWS_QUERY = "dataset_reviews"
 MEDIA_QUERY = "stats_media"
 BUILDS_QUERY = "graph_builds"
 
@@ -99,6 +107,7 @@ class DatasetSpec:
     seed: int = 0
     collection: str = "tate"  # the collection whose subjects are learnt (Tate has them)
     require_image: bool = False  # visual mode: only artworks with an image (see the module's doc)
+    include_accepted: bool = False  # curators' accepted predictions add labels (see the module's doc)
 
     def __post_init__(self):
         object.__setattr__(self, "tasks", tuple(self.tasks))
@@ -115,7 +124,7 @@ class DatasetSpec:
     def parameters(self) -> dict:
         return {"tasks": list(self.tasks), "granularity": self.granularity, "min_examples": self.min_examples,
                 "media": list(self.media), "seed": self.seed, "collection": self.collection,
-                "require_image": self.require_image}
+                "require_image": self.require_image, "include_accepted": self.include_accepted}
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,17 @@ class ImageFilter:
     image_cache: str | None  # the cache looked in (for the decoded-image rule)
     kept: int  # annotated artworks with an image
     left_out: int  # annotated artworks without one
+
+
+@dataclass(frozen=True)
+class ReviewCounts:
+    """What curators' reviews did to a dataset built with `include_accepted`, counted in
+    (artwork, reviewed concept) pairs of its tasks."""
+
+    accepted: int  # accepted predictions
+    accepted_added: int  # of those, the ones that gave the artwork a label it did not have
+    rejected: int  # rejected predictions (no curator accepted the same pair)
+    rejected_excluded: int  # of those, kept out of the labels (all but the collection's own annotations)
 
 
 @dataclass(frozen=True)
@@ -184,6 +204,7 @@ class DatasetManifest(JsonArtefact):
     splits: dict[str, int]
     labels: list[LabelEntry]
     image_filter: ImageFilter | None = None
+    reviews: ReviewCounts | None = None  # built with include_accepted
     # a medium subset: the all-media dataset whose selection and split it shares, so that what
     # is leak-free for that dataset's held-out artworks is leak-free for its own
     split_of: str | None = None
@@ -195,10 +216,11 @@ class DatasetManifest(JsonArtefact):
             raise DatasetError(f"{folder / cls.FILE} is a dataset of format {data.get('format')}, this version "
                                f"reads format {FORMAT_VERSION}; build it again with 'heritage-kg dataset build "
                                f"--name {data.get('name', folder.name)}'")
-        image_filter = data["image_filter"]
+        image_filter, reviews = data["image_filter"], data.get("reviews")
         return cls(**{**data, "labels": [LabelEntry(**entry) for entry in data["labels"]],
                       "image_filter": ImageFilter(**{**image_filter, "rule": ImageRule(image_filter["rule"])})
-                      if image_filter else None})
+                      if image_filter else None,
+                      "reviews": ReviewCounts(**reviews) if reviews else None})
 
 
 @dataclass
@@ -264,6 +286,7 @@ class _Population:
     media: dict[str, str] = field(default_factory=dict)  # medium-group IRI -> label
     broader_labels: dict[str, str] = field(default_factory=dict)  # tells apart labels named alike
     image_filter: ImageFilter | None = None
+    reviews: ReviewCounts | None = None
 
 
 def build_dataset(store: GraphStore, spec: DatasetSpec, *, datasets_dir: Path, base_iri: str = DEFAULT_BASE_IRI,
@@ -304,16 +327,23 @@ def _derive_population(store: GraphStore, spec: DatasetSpec, minter: Minter,
 
     categories: dict[str, Category] = {}
     annotations: dict[str, set[str]] = {}  # artwork -> concepts it has (annotated or below)
+    reviews = URIRef(reviews_graph(minter.base))
+    verdicts: list[dict] = []
     for task, task_label in tasks.items():
         categories[task] = Category(task, task_label, task, 0)
         for row in run(CATEGORIES_QUERY, {"task": URIRef(task)}):
             iri = str(row["category"])
             categories[iri] = Category(iri, str(row["label"]), task, int(row["level"]), str(row["broader"]))
-        for row in run(ANNOTATIONS_QUERY, {"task": URIRef(task)}):
+        for row in run(ANNOTATIONS_QUERY, {"task": URIRef(task), "reviews": reviews}):
             annotations.setdefault(str(row["artwork"]), set()).update(str(row["concepts"]).split())
+        if spec.include_accepted:
+            verdicts += run(REVIEWS_QUERY, {"task": URIRef(task), "reviews": reviews})
+    review_counts, collections = _add_accepted(annotations, verdicts) if spec.include_accepted else (None, set())
 
-    collection = URIRef(minter.collection(spec.collection))
-    described = {str(r["artwork"]): r for r in run(ARTWORKS_QUERY, {"collection": collection})}
+    described = {}
+    for name in sorted({spec.collection, *(c.rsplit("/", 1)[-1] for c in collections)}):
+        described.update({str(r["artwork"]): r
+                          for r in run(ARTWORKS_QUERY, {"collection": URIRef(minter.collection(name))})})
     image_filter = None
     if spec.require_image:
         annotations, image_filter = _with_image(annotations, described, images)
@@ -354,7 +384,26 @@ def _derive_population(store: GraphStore, spec: DatasetSpec, minter: Minter,
 
     source = _source_build(run(BUILDS_QUERY), spec.collection, minter)
     broader_labels = {c.broader: categories[c.broader].label for c in labels if c.broader in categories}
-    return _Population(spec, minter, tasks, labels, rows, source, queries, media, broader_labels, image_filter)
+    return _Population(spec, minter, tasks, labels, rows, source, queries, media, broader_labels, image_filter,
+                       review_counts)
+
+
+def _add_accepted(annotations: dict[str, set[str]], verdicts: list[dict]) -> tuple[ReviewCounts, set[str]]:
+    """Adds each accepted prediction's concepts to its artwork's annotations; counts what the
+    accepted and the rejected ones did, and names the collections of the artworks they concern."""
+    accepted = {(str(r["artwork"]), str(r["subject"])): str(r["concepts"]).split()
+                for r in verdicts if str(r["verdict"]) == "accepted"}
+    rejected = {(str(r["artwork"]), str(r["subject"])) for r in verdicts
+                if str(r["verdict"]) == "rejected"} - set(accepted)
+    added = 0
+    for (artwork, subject), concepts in sorted(accepted.items()):
+        labels = annotations.setdefault(artwork, set())
+        added += subject not in labels
+        labels.update(concepts)
+    excluded = sum(subject not in annotations.get(artwork, ()) for artwork, subject in rejected)
+    collections = {str(r["collection"]) for r in verdicts if "collection" in r and (
+        str(r["artwork"]), str(r["subject"])) in accepted}
+    return ReviewCounts(len(accepted), added, len(rejected), excluded), collections
 
 
 def _with_image(annotations: dict[str, set[str]], described: dict[str, dict],
@@ -434,7 +483,9 @@ def _write(population: _Population, media: tuple[str, ...], folder: Path, name: 
     parameters = {**spec.parameters(), "media": sorted(groups)}
     image_filter = population.image_filter  # fetching more images changes a visual dataset
     version_key = json.dumps({"format": FORMAT_VERSION, "parameters": parameters, "source": population.source,
-                              "images": [image_filter.rule, image_filter.kept] if image_filter else None},
+                              "images": [image_filter.rule, image_filter.kept] if image_filter else None,
+                              # new verdicts make a new dataset
+                              "reviews": asdict(population.reviews) if population.reviews else None},
                              sort_keys=True)
     manifest = DatasetManifest(
         name=name,
@@ -452,6 +503,7 @@ def _write(population: _Population, media: tuple[str, ...], folder: Path, name: 
         splits={split: split_sizes[split] for split in SPLITS},
         labels=label_entries,
         image_filter=population.image_filter,
+        reviews=population.reviews,
         split_of=split_of,
     )
     _replace_folder(folder, table, manifest)
@@ -541,5 +593,5 @@ def multi_hot(label_sets: list[list[str]], labels: list[str]) -> np.ndarray:
 
 
 __all__ = ["DEFAULT_TASKS", "GRANULARITIES", "SPLITS", "Category", "DatasetManifest", "DatasetSpec", "ImageFilter",
-           "ImageRule", "LabelEntry", "TrainingSet", "build_dataset", "build_medium_subsets", "multi_hot",
+           "ImageRule", "LabelEntry", "ReviewCounts", "TrainingSet", "build_dataset", "build_medium_subsets", "multi_hot",
            "open_dataset", "select_categories", "stratified_split", "table_schema"]

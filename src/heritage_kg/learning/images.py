@@ -49,6 +49,16 @@ class ImageCache:
                 return path
         return None
 
+    def file_named(self, name: str) -> Path | None:
+        """The cached image called `name` (a name `find` gives), or None: any other name, such as
+        one with a folder or '..' in it, is none of the cache's files."""
+        stem, _, suffix = name.partition(".")
+        if len(stem) != 32 or not all(c in "0123456789abcdef" for c in stem) \
+                or "." + suffix not in {*_SUFFIXES.values(), _OTHER_FORMAT}:
+            return None
+        path = self.folder / name
+        return path if path.is_file() else None
+
     def partial(self, url: str) -> Path:
         return self.folder / (self.stem(url) + ".part")
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from rdflib import Literal, URIRef
 
 from heritage_kg.graph.namespaces import HK, PROV, RDF, RDFS, Minter, segment
-from heritage_kg.graph.nquads import QuadWriter
+from heritage_kg.graph.nquads import QuadWriter, TripleWriter
 from heritage_kg.graph.provenance import write_activity, write_used
 from heritage_kg.graph.queries import inline_bindings, load_query
 from heritage_kg.graph.store import GraphStore
@@ -55,14 +55,6 @@ def query_iri(minter: Minter, text: str) -> str:
     return f"{minter.base}query/{_sha256(text)[:20]}"
 
 
-class _TripleWriter(QuadWriter):
-    """QuadWriter's calls, writing triples for a SPARQL `INSERT DATA { GRAPH <g> { ... } }`."""
-
-    def __init__(self, out):
-        super().__init__(out, graph="unused")
-        self._suffix = " .\n"
-
-
 def register_run(store: GraphStore, run: ClassificationRun, *, base_iri: str,
                  manifest: DatasetManifest | None = None, datasets_dir: Path | None = None) -> str:
     """Records `run` in the models graph, replacing an earlier record of the same run; returns
@@ -71,7 +63,7 @@ def register_run(store: GraphStore, run: ClassificationRun, *, base_iri: str,
     manifest = manifest or open_dataset(run.config.data.dataset, datasets_dir).manifest
     model = model_iri(minter, run.name)
     text = io.StringIO()
-    write_model(_TripleWriter(text), minter, run, manifest)
+    write_model(TripleWriter(text), minter, run, manifest)
     graph = models_graph(minter)
     drop = load_query("models_drop_model")
     removal = inline_bindings(drop.text, drop.bindings({"graph": URIRef(graph), "model": URIRef(model),
@@ -163,3 +155,4 @@ def _moment(value: str | None) -> datetime:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+

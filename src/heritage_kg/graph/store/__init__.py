@@ -13,7 +13,7 @@ from pathlib import Path
 
 from heritage_kg.graph.store.base import GraphStore, Row, declares_dataset, to_rdflib
 
-__all__ = ["GraphStore", "Row", "backend", "declares_dataset", "open_store", "register_backend", "to_rdflib",
+__all__ = ["GraphStore", "Row", "backend", "declares_dataset", "is_server_location", "open_store", "register_backend", "to_rdflib",
            "EmbeddedStore", "SparqlServerStore"]
 
 # name -> "module:Class", imported on first use
@@ -36,10 +36,15 @@ register_backend("embedded", "heritage_kg.graph.store.embedded:EmbeddedStore")
 register_backend("server", "heritage_kg.graph.store.server:SparqlServerStore")
 
 
+def is_server_location(location: str | os.PathLike) -> bool:
+    """An http(s) URL names a SPARQL server; anything else a folder."""
+    return str(location).startswith(("http://", "https://"))
+
+
 def open_store(location: str | os.PathLike, *, read_only: bool = False) -> GraphStore:
     """The store at `location`: an http(s) URL is a SPARQL server, anything else a folder."""
     text = str(location)
-    if text.startswith(("http://", "https://")):
+    if is_server_location(text):
         return backend("server")(text)
     return backend("embedded")(Path(text), read_only=read_only)
 

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import shutil
 import tempfile
@@ -306,6 +307,10 @@ class EmbeddedStore(GraphStore):
                 del fresh  # closed before the swap: closing waits for RocksDB's compactions
                 with self._locks.update():  # the swap: updates wait, for the replay only
                     if updates := self._journal.since(sequence):
+                        # The loading may leave the new generation's first handle in a reference
+                        # cycle, still open: RocksDB then refuses this second open ("lock hold by
+                        # current process") and the build fails when an update raced it. Collect it.
+                        gc.collect()
                         fresh = ox.Store(str(generation))
                         for update in updates:
                             fresh.update(update)
