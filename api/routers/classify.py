@@ -8,8 +8,8 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
-import torch
 import anyio.from_thread
+import torch
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 
 from api.dependencies import SettingsDep, StoreDep, apply_curator_update, require_update_token
