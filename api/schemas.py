@@ -56,7 +56,9 @@ class Classification(BaseModel):
     tasks: list[TaskSubjects] = Field(description="every task of the model, most probable first, with its labels")
     inputs_used: list[str] = Field(description="the model's inputs that the request or the graph gave")
     inputs_missing: list[str] = Field(description="the model's inputs that were missing (masked, as in training)")
-    links: list[dict] | None = Field(default=None, description="with links=true: artworks of other collections")
+    links: dict[str, list[ArtworkLinkAnswer]] | None = Field(
+        default=None, description="with links=true: by collection, the artworks of the other collections it links to, "
+                                  "best first (the ranking of GET /artworks/{collection}/{id}/links)")
     written: WrittenRunAnswer | None = Field(default=None, description="with write=true: the run written back")
 
     @classmethod

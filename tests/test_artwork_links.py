@@ -467,3 +467,27 @@ def test_the_links_checked_by_hand_are_still_produced(real_store, real_links, tm
         links = {link.target: link for link in linker.links(row["artwork"], to="tate", k=int(row["k"]))}
         assert row["target"] in links, row
         assert links[row["target"]].score == pytest.approx(float(row["score"]), abs=1e-3)
+
+
+@pytest.mark.realdata
+def test_classify_with_links_true_ranks_as_the_links_endpoint(real_slice, linker, tmp_path_factory):
+    from classify_models import synthetic_classifiers
+
+    classifiers = synthetic_classifiers(tmp_path_factory.mktemp("links-classify"), count=60)
+    client = TestClient(create_app(Settings(store=real_slice.location, features_dir=real_slice.features,
+                                            models_dir=classifiers.models, default_model="meta")))
+    cmoa, tate_twins = sorted(_twins(real_slice).items())[0]
+    answer = client.post("/classify", data={"artwork": cmoa}, params={"links": "true"})
+    assert answer.status_code == 200, answer.text
+    links = answer.json()["links"]
+    assert set(links) == {"tate"}  # every collection but the artwork's own
+    assert [(link["target"], link["score"]) for link in links["tate"]] == \
+        [(link.target, link.score) for link in linker.links(cmoa, to="tate", k=10)]
+    assert links["tate"][0]["target"] in tate_twins
+    # A description links into every collection; its title alone finds the works of that title.
+    title = real_slice.tate[sorted(tate_twins)[0]]["title"]
+    described = client.post("/classify", data={"title": title}, params={"links": "true"}).json()["links"]
+    assert set(described) == {"tate", "cmoa"}
+    top = described["tate"][0]
+    assert _key(top["title"]) == _key(title) and top["reasons"]["title"] == pytest.approx(1.0)
+    assert client.post("/classify", data={"artwork": cmoa}).json()["links"] is None  # only when asked

@@ -10,10 +10,10 @@ from typing import Annotated
 
 import anyio.from_thread
 import torch
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 
-from api.dependencies import SettingsDep, StoreDep, apply_curator_update, require_update_token
-from api.schemas import Classification, WrittenRunAnswer
+from api.dependencies import LinkerDep, SettingsDep, StoreDep, apply_curator_update, require_update_token
+from api.schemas import ArtworkLinkAnswer, Classification, WrittenRunAnswer
 from heritage_kg.config import Settings
 from heritage_kg.errors import ClassificationRequestError, UnknownModelError
 from heritage_kg.graph.store import GraphStore
@@ -50,7 +50,7 @@ class LoadedModels:
 @router.post("/classify", response_model=Classification,
              summary="Predict an artwork's subjects")
 def classify(
-    request: Request, config: SettingsDep, store: StoreDep,
+    request: Request, config: SettingsDep, store: StoreDep, linker: LinkerDep,
     image: Annotated[UploadFile | None, File(description="the artwork's image (JPEG, PNG, ...)")] = None,
     title: Annotated[str | None, Form(description="the artwork's title")] = None,
     artist: Annotated[str | None, Form(description="the artist's name (exactly as the graph has it) or IRI")] = None,
@@ -90,7 +90,9 @@ def classify(
     if write:
         answer.written = write_back(request, config, store, prediction, curator)
     if links:
-        answer.links = cross_collection_links(store, prediction)
+        artists = classifier.artists_of(store, artist.strip()) if artist and artist.strip() else []
+        found = linker.links_for_prediction(prediction, title=title, artists=artists)
+        answer.links = {to: [ArtworkLinkAnswer.of(link) for link in ranked] for to, ranked in found.items()}
     return answer
 
 
@@ -115,9 +117,3 @@ def _read_image(image: UploadFile | None, config: Settings) -> bytes | None:
     if not data:
         raise ClassificationRequestError("the image upload is empty")
     return data  # over the limit: decode_upload refuses it, saying so
-
-
-def cross_collection_links(store: GraphStore, prediction: ArtworkPrediction) -> list[dict]:
-    """HOOK (issue 9 item 4): the artworks of other collections that `prediction`'s artwork links
-    to, ranked by heritage_kg.inference.linking (the "links" part); wired to it at the merge."""
-    raise HTTPException(501, "cross-collection links (links=true) are not wired into /classify yet")

@@ -207,7 +207,7 @@ class ArtworkClassifier:
         pixels = decode_upload(image, self.image_size, self.image_limits) if image else None
         groups = [self.minter.medium_group(slug) for slug in load_glossary().groups_of(medium)] if medium else []
         described = _Described(None, title.strip() if title and title.strip() else None,
-                               self._artists_of(store, artist.strip()) if artist and artist.strip() else [],
+                               self.artists_of(store, artist.strip()) if artist and artist.strip() else [],
                                groups, pixels)
         if store is not None:
             self._borrow_artists(store, [described])
@@ -215,7 +215,7 @@ class ArtworkClassifier:
 
     # -- inputs
 
-    def _artists_of(self, store: GraphStore | None, artist: str) -> list[str]:
+    def artists_of(self, store: GraphStore | None, artist: str) -> list[str]:
         if artist.startswith(("http://", "https://")):
             return [_checked_iri(artist, "artist")]
         if store is None:
