@@ -48,15 +48,16 @@ def synthetic_rows(count: int, seed: int = 0) -> list[dict]:
     return rows
 
 
-def write_training_set(folder: Path, rows: list[dict], name: str | None = None) -> Path:
-    """A dataset folder holding `rows`, with the manifest fields the classifier reads."""
+def write_training_set(folder: Path, rows: list[dict], name: str | None = None, split_of: str | None = None) -> Path:
+    """A dataset folder holding `rows`, with the manifest fields the classifier reads (`split_of`:
+    the all-media dataset a medium subset shares its split with)."""
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=table_schema()), folder / "table.parquet")
     split_sizes = {split: sum(row["split"] == split for row in rows) for split in ("train", "validation", "test")}
     DatasetManifest(
         name=name or folder.name, version="synthetic", created="synthetic", parameters={},
         tasks={COLOUR: "colour", FORM: "form"}, media={}, population="synthetic", queries={}, source={},
-        artworks=len(rows), splits=split_sizes,
+        artworks=len(rows), splits=split_sizes, split_of=split_of,
         labels=[LabelEntry(iri, label, task, task.rsplit("/", 1)[-1], 2 if broader != task else 1, broader,
                            broader.rsplit("/", 1)[-1], {"total": sum(iri in row["labels"] for row in rows)})
                 for iri, label, task, broader in LABELS],

@@ -4,6 +4,7 @@ rows are the grid's configurations and whose numbers are the runs' own metrics.j
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 import json
 
 import numpy as np
@@ -19,8 +20,13 @@ from classifier_data import (
 )
 
 from heritage_kg.errors import ConfigError
+from heritage_kg.learning.datasets import open_dataset
+from heritage_kg.learning.evaluation import evaluate
 from heritage_kg.learning.experiments import grid, run_experiment
+from heritage_kg.learning.features.store import FeatureTable
+from heritage_kg.learning.inputs import assemble_inputs
 from heritage_kg.learning.run_config import RunConfig
+from heritage_kg.learning.runs import load_run
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +38,7 @@ def grid_data(tmp_path_factory):
     rows = synthetic_rows(160)
     subsets = {"synth": rows, "synth-painting": [r for r in rows if PAINTING in r["medium_groups"]]}
     for name, subset in subsets.items():
-        write_training_set(root / "datasets" / name, subset, name=name)
+        write_training_set(root / "datasets" / name, subset, name=name, split_of="synth" if name != "synth" else None)
         write_text_features(root / "text" / name, subset)
         write_kg_features(root / "kg" / name, subset, dataset=name)
         write_image_features(root / "images" / name, subset, dim=64)
@@ -77,8 +83,10 @@ def test_experiment_b_tables_and_plot_hold_the_runs_metrics(grid_data):
     names = ["fusion-synth-text+kg+medium", "fusion-synth-painting-text+kg+medium"]
     with open(out / "results.csv", encoding="utf-8") as stream:
         table = list(csv.DictReader(stream))
+    on_painting = f"{names[0]} on synth-painting"
     assert [row["configuration"] for row in table if row["policy"] == "tuned" and row["split"] == "test"] == \
-        [*names, "tfidf-logreg-synth", "majority-synth", "tfidf-logreg-synth-painting", "majority-synth-painting"]
+        [*names, on_painting, "tfidf-logreg-synth", "majority-synth", "tfidf-logreg-synth-painting",
+         "majority-synth-painting"]
     for name in names:
         metrics = json.loads((out / "runs" / name / "metrics.json").read_text())
         for row in (r for r in table if r["configuration"] == name):
@@ -92,8 +100,25 @@ def test_experiment_b_tables_and_plot_hold_the_runs_metrics(grid_data):
     tested = {row["configuration"]: int(row["artworks"]) for row in table if row["split"] == "test"}
     assert tested[names[0]] == len(full_test)
     assert tested[names[1]] == sum(PAINTING in r["medium_groups"] for r in full_test)
+    # The all-media model on the painting subset's test artworks: its own test predictions, restricted
+    # to the painting rows.
+    run = load_run(out / "runs" / names[0])
+    full_inputs = assemble_inputs(open_dataset(grid_data["datasets"][0]), run.config.model.inputs, [],
+                                  features={"text": FeatureTable.load(Path(run.config.data.text)),
+                                            "kg": FeatureTable.load(Path(run.config.data.kg))},
+                                  vocabularies=run.vocabularies).splits["test"]
+    _, decisions, _ = run.predict(full_inputs)
+    painted = [i for i, iri in enumerate(full_inputs.artworks)
+               if PAINTING in next(r for r in synthetic_rows(160) if r["artwork"] == iri)["medium_groups"]]
+    expected = evaluate(full_inputs.tensors["targets"].numpy()[painted], decisions[painted], run.space)
+    row = next(r for r in table if r["configuration"] == on_painting and r["policy"] == "tuned")
+    assert int(row["artworks"]) == tested[names[1]] == len(painted)
+    assert float(row["label micro-F1"]) == pytest.approx(expected.micro_f1)
+    assert float(row["mean task F1"]) == pytest.approx(expected.mean_task_f1)
+    subsets_png = (out / "B-subsets.png").read_bytes()
+    assert subsets_png[:8] == b"\x89PNG\r\n\x1a\n" and len(subsets_png) > 5000
     markdown = (out / "results.md").read_text()
-    assert len([line for line in markdown.splitlines() if line.startswith("| fusion-synth")]) == 2
+    assert len([line for line in markdown.splitlines() if line.startswith("| fusion-synth")]) == 3
     majority = next(r for r in table if r["configuration"] == "majority-synth" and r["split"] == "test"
                     and r["policy"] == "threshold_0.5")
     assert float(majority["label micro-F1"]) < float(next(

@@ -2,8 +2,8 @@
 
 - A: level one vs level two labels (one run per dataset given, e.g. tate-level1 and tate-level2);
 - B: all media vs each medium subset (`dataset build --medium all`), whose test artworks are
-  test artworks of the full dataset (learning/datasets.py), so every run is scored on the same
-  held-out artworks;
+  test artworks of the full dataset (learning/datasets.py): the all-media model is also scored on
+  each subset's held-out artworks, beside the model trained on that subset alone;
 - C: feature ablations, on each dataset given: in fusion mode every non-empty combination of
   title text, artist KG vector and medium groups; in visual mode the image alone and with the
   text, KG or text+KG context of ContextNet.
@@ -129,9 +129,26 @@ def run_experiment(experiment: str, base: RunConfig, datasets: list[str], *, out
                               "give the experiment another --out, or remove that folder")
         rows += _rows(experiment, grid_run.name, grid_run.dataset, "+".join(grid_run.features), run.model_name,
                       run.metrics)
+    if experiment == "B":
+        rows += _all_media_on_subsets(models_dir / runs[0].name, runs[1:], datasets_dir)
     if baselines:
         rows += _baseline_rows(experiment, list(dict.fromkeys(datasets)), datasets_dir)
     write_results(rows, Path(out), experiment, datasets_dir)
+    return rows
+
+
+def _all_media_on_subsets(all_media: Path, subsets: list[GridRun], datasets_dir: Path | None) -> list[ResultRow]:
+    """The all-media run scored on each subset's test split: the same held-out artworks as the
+    subset's own model. Its configuration is named `<all-media run> on <subset>`."""
+    from heritage_kg.learning.training import score_on_dataset
+
+    run = load_run(all_media)
+    rows = []
+    for subset in subsets:
+        metrics = score_on_dataset(run, open_dataset(subset.dataset, datasets_dir))
+        rows += [ResultRow("B", f"{run.name} on {Path(subset.dataset).name}", subset.dataset,
+                           "+".join(subset.features), run.model_name, policy, "test", metrics[policy]["test"])
+                 for policy in POLICIES]
     return rows
 
 
@@ -165,6 +182,8 @@ def write_results(rows: list[ResultRow], out: Path, experiment: str, datasets_di
     for group, group_rows in groups.items():
         written.append(plot_task_f1(group_rows, tasks, out / f"{experiment}-{group}.png",
                                     f"Experiment {experiment}: test F1 per task (tuned thresholds), {group}"))
+    if experiment == "B":
+        written.append(plot_subsets_against_all_media(tested, out / "B-subsets.png"))
     return written
 
 
@@ -204,6 +223,42 @@ def _write_markdown(rows: list[ResultRow], path: Path, experiment: str, tasks: d
                      if c not in ("experiment", "policy", "split")]
             lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in cells) + " |")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def plot_subsets_against_all_media(rows: list[ResultRow], path: Path) -> Path:
+    """Experiment B as the published figure has it: per medium subset, on its held-out artworks,
+    the model trained on the subset, the all-media model and the TF-IDF baseline trained on the
+    subset; label micro-F1 and mean task F1 side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    subsets = list(dict.fromkeys(r.dataset for r in rows if " on " in r.configuration))
+    def kind(row: ResultRow) -> str:
+        return "all media" if " on " in row.configuration else row.model
+    kinds = ["all media", *dict.fromkeys(kind(r) for r in rows if r.dataset in subsets and kind(r) != "all media")]
+    kinds = [k for k in kinds if k != "majority"]
+    by = {(r.dataset, kind(r)): r.metrics for r in rows}
+    figure, panels = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(subsets) * 2), 4), sharey=True)
+    width = 0.8 / len(kinds)
+    names = [Path(d).name.split("-", 2)[-1] for d in subsets]
+    for panel, (measure, label) in zip(panels, (("micro_f1", "label micro-F1"), ("mean_task_f1", "mean task F1")),
+                                       strict=True):
+        for number, name in enumerate(kinds):
+            values = [getattr(by[(d, name)], measure) if (d, name) in by else 0.0 for d in subsets]
+            panel.bar(np.arange(len(subsets)) + number * width, values, width,
+                      label=f"trained on the subset ({name})" if name != "all media" else "trained on all media")
+        panel.set_xticks(np.arange(len(subsets)) + width * (len(kinds) - 1) / 2, names, rotation=35, ha="right",
+                         fontsize=7)
+        panel.set_title(f"{label}, each subset's test artworks", fontsize=9)
+        panel.set_ylim(0, 1)
+    panels[0].legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
     return path
 
 

@@ -31,8 +31,8 @@ from heritage_kg.learning.checkpoints import (
 )
 from heritage_kg.learning.datasets import SPLITS, TrainingSet, open_dataset
 from heritage_kg.learning.distributed import Workers, join_workers
-from heritage_kg.learning.evaluation import score_splits
-from heritage_kg.learning.inputs import AssembledInputs, SplitInputs, assemble_inputs, load_features
+from heritage_kg.learning.evaluation import SplitMetrics, score_splits
+from heritage_kg.learning.inputs import AssembledInputs, SplitInputs, Vocabularies, assemble_inputs, load_features
 from heritage_kg.learning.models import LossWeights, build_model, model_resolver
 from heritage_kg.learning.models.contextnet import ContextNet
 from heritage_kg.learning.run_config import RunConfig, Trunk
@@ -137,7 +137,21 @@ def _model_class(name: str):
                           f"{', '.join(sorted(model_resolver.lookup_dict))}") from None
 
 
-def _assemble(config: RunConfig, training_set: TrainingSet, *, visual: bool) -> AssembledInputs:
+def score_on_dataset(run: ClassificationRun, training_set: TrainingSet) -> dict[str, dict[str, SplitMetrics]]:
+    """A trained run (its model loaded) scored on the test split of another dataset with its label
+    space, at 0.5 and at the run's tuned thresholds: an all-media model on a medium subset's
+    held-out artworks (experiment B), its inputs encoded with the run's own vocabularies."""
+    if tuple(label_space(training_set).labels) != tuple(run.space.labels):
+        raise TrainingError(f"dataset {training_set.name} has other labels than {run.name}'s dataset "
+                            f"{run.space.dataset}: the model cannot be scored on it")
+    test = _assemble(run.config, training_set, visual=isinstance(run.model, ContextNet),
+                     vocabularies=run.vocabularies).splits["test"]
+    probabilities = predict_probabilities(run.model, test, max(run.config.training.batch_size, 256))
+    return score_splits({"test": probabilities}, {"test": test.tensors["targets"].numpy()}, run.thresholds, run.space)
+
+
+def _assemble(config: RunConfig, training_set: TrainingSet, *, visual: bool,
+              vocabularies: Vocabularies | None = None) -> AssembledInputs:
     data, model = config.data, config.model
     if len(training_set.table) == 0:
         raise TrainingError(f"dataset {training_set.name} has no artwork; rebuild it with 'heritage-kg dataset build'")
@@ -153,7 +167,10 @@ def _assemble(config: RunConfig, training_set: TrainingSet, *, visual: bool) -> 
                             "'heritage-kg fetch-images' filled")
     assembled = assemble_inputs(training_set, inputs, context, features=features,
                                 image_folder=Path(data.image_folder) if raw_images else None,
-                                image_size=data.image_size, required="image" if visual else None)
+                                image_size=data.image_size, required="image" if visual else None,
+                                vocabularies=vocabularies)
+    if vocabularies is not None:  # scoring a trained model: only its test split is read
+        return assembled
     for split in ("train", "validation"):
         if len(assembled.splits[split]) == 0:
             lacking = f" with an image ({assembled.left_out[split]} without)" if visual else ""
