@@ -68,7 +68,9 @@ async def error_answer(request: Request, error: HeritageKGError) -> Response:
 class RequestSizeLimit:
     """413 for a body whose declared length is over the limit, before anything reads it (bodies
     sent without a length are capped as they are read: api.routers.sparql.read_body). Paths in
-    `larger` (an upload's) have their own limit, and the setting that sets it."""
+    `larger` (an upload's) have their own limit and the setting that sets it; there a body sent
+    without a length is read up to that limit before the route sees it, so that no upload
+    spools more than the limit to disk."""
 
     def __init__(self, app, max_bytes: int, larger: dict[str, tuple[int, str]] | None = None):
         self.app, self.max_bytes, self.larger = app, max_bytes, larger or {}
@@ -78,11 +80,38 @@ class RequestSizeLimit:
             length = dict(scope["headers"]).get(b"content-length", b"")
             limit, setting = self.larger.get(scope["path"], (self.max_bytes, "HERITAGE_KG_MAX_REQUEST_BYTES"))
             if length.isdigit() and int(length) > limit:
-                response = JSONResponse({"detail": f"the request body is {int(length):,} bytes; the service takes "
-                                                   f"at most {limit:,} ({setting})"},
-                                        status_code=413)
-                return await response(scope, receive, send)
+                return await self._refuse(f"{int(length):,} bytes", limit, setting, scope, receive, send)
+            if not length.isdigit() and scope["path"] in self.larger:
+                body, more = b"", True
+                while more and len(body) <= limit:
+                    message = await receive()
+                    body += message.get("body", b"")
+                    more = message.get("more_body", False)
+                if len(body) > limit:
+                    return await self._refuse(f"over {limit:,} bytes", limit, setting, scope, receive, send)
+                receive = _replay(body, receive)
         return await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _refuse(size: str, limit: int, setting: str, scope, receive, send):
+        response = JSONResponse({"detail": f"the request body is {size}; the service takes at most {limit:,} "
+                                           f"({setting})"}, status_code=413)
+        return await response(scope, receive, send)
+
+
+def _replay(body: bytes, receive):
+    """An ASGI `receive` that gives the body already read, then passes on what the client sends
+    next (its disconnection)."""
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -94,6 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                settings.sparql_timeout_s)
         workers.start()
         app.state.query_workers = workers
+        # Pillow's own guard against decompression bombs, at the service's limit, for as long as it
+        # serves (uploads are checked against it from their header first: inference.predict.decode_upload).
+        pillow_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, settings.classify_max_image_pixels
         # What start-up made (routers, templates, rdflib's and pydantic's tables) lives as long as
         # the service: kept out of the collector's full scans (about 50 ms each, on whichever
         # request they land).
@@ -102,10 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             workers.close()
+            Image.MAX_IMAGE_PIXELS = pillow_limit
 
-    # Pillow's own guard against decompression bombs, at the service's limit (uploads are checked
-    # against it from their header first: inference.predict.decode_upload).
-    Image.MAX_IMAGE_PIXELS = settings.classify_max_image_pixels
     # The docs' page is api/routers/docs.py's, with its assets served here, not from a CDN.
     app = FastAPI(title="heritage-kg", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="SPARQL endpoint, Linked Data and subject classification for the heritage-kg "

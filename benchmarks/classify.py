@@ -1,34 +1,41 @@
-"""Benchmark: classification (issue 9, item 6).
+"""Benchmark: subject classification (issue 9, item 6), one section per part, run together or
+alone (--sections):
+  rest   POST /classify over HTTP against a real `heritage-kg serve` (uvicorn) on loopback, with
+         keep-alive clients: p50/p95 of metadata-only requests (a real Tate artwork's title,
+         artist name and medium, through the registry model given by --metadata-model) and of a
+         224 px JPEG through the ResNet-50 trunk (a fusion model over image vectors, trained
+         here in seconds on the synthetic set of tests/classify_models.py: ResNet-50 with its
+         seeded random weights costs what ImageNet weights cost), at 1 and 8 clients.
+         Goals: metadata-only p95 < 100 ms at 1 client; image p95 < 400 ms.
+  bulk   the whole CMOA collection classified and written back by the real command,
+         `heritage-kg classify --collection cmoa --model M` (--bulk-model, default
+         --metadata-model), in a process of its own: the command's wall time (start-up, model
+         load, reading the artworks, text embedding with an empty title cache, the model, the
+         write-back), its CPU time and objects per second; then a rerun, which replaces the first
+         run's predictions (titles cached by then), while a client asks `heritage-kg serve` a
+         curator's lookups at a steady rate (--rate): their latency during the bulk write-back
+         against the same lookups with the service idle. The runs are dropped at the end.
+         Goal: CMOA in under 5 minutes, text embedding included. The store must hold Tate,
+         CMOA, the artist links (CMOA artists borrow the Tate artist they are owl:sameAs to)
+         and the model in its models graph:
+           heritage-kg build-graph --source ../shared/data/tate-collection.zip --store S
+           heritage-kg build-graph --source ../shared/data/cmoa-collection.zip --collection cmoa --store S
+           heritage-kg link-artists --no-authorities --store S
+           HERITAGE_KG_MODELS_DIR=D heritage-kg models register M --store S
+Writes benchmarks/results/classify.json.
 
-Bulk (`bulk`): the whole CMOA collection classified and written back by the real command,
-`heritage-kg classify --collection cmoa --model M`, in a process of its own: the whole command's
-wall time (start-up, model load, reading the artworks, text embedding with an empty title cache,
-the model, the write-back), its CPU time, and objects per second; then a rerun, which replaces the
-first run's predictions (title vectors cached by then), while a client asks the SPARQL service
-(`heritage-kg serve`) a curator's lookups at a steady rate: their latency during the bulk
-write-back, against the same lookups with the service idle, in the same run. The runs written are dropped at
-the end, leaving the store as it was. Goal: CMOA in under 5 minutes, text embedding included.
-
-The store holds Tate, CMOA and the artist links (CMOA artists borrow the Tate artist they are
-owl:sameAs to) and the model in its models graph:
-
-    heritage-kg build-graph --source ../shared/data/tate-collection.zip --store S
-    heritage-kg build-graph --source ../shared/data/cmoa-collection.zip --collection cmoa --store S
-    heritage-kg link-artists --no-authorities --store S
-    HERITAGE_KG_MODELS_DIR=DIR heritage-kg models register M --store S
-    .venv/bin/python benchmarks/classify.py bulk --store S --models-dir DIR --model M
-
-Writes benchmarks/results/classify_bulk.json.
+    .venv/bin/python benchmarks/classify.py --store /tmp/lat-store \
+        --models-dir /work/results-run/models --metadata-model fusion-tate-level2 [--sections rest bulk]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import random
 import re
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -36,13 +43,121 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, write_results
-from sparql_service import free_port, wait_for
+from rdflib import URIRef
+
+from _common import ROOT, KeepAliveClient, free_port, timed, wait_for, write_results
+
+CLIENTS = (1, 8)
+GOALS_MS = {"metadata": 100.0, "image": 400.0}  # p95 at 1 client
+
+
+# --- rest: POST /classify over HTTP
+
+class Classifier(KeepAliveClient):
+    """POST /classify asked over HTTP."""
+
+    def __init__(self, url: str):
+        super().__init__()
+        self.url = url
+
+    def ask(self, request: dict) -> float:
+        started = time.perf_counter()
+        response = self.http.post(self.url, params=request.get("params"), data=request.get("data"),
+                                  files=request.get("files"))
+        response.raise_for_status()
+        response.json()
+        return time.perf_counter() - started
+
+
+def metadata_requests(store_location: str, count: int) -> list[dict]:
+    """Real Tate artworks' title, first artist's name and medium text, as a form would send them."""
+    from heritage_kg.graph.queries import load_query
+    from heritage_kg.graph.store import open_store
+
+    with open_store(store_location, read_only=True) as store:
+        _, artworks = store.select(load_query("service_artwork_titles").text)
+        summary = load_query("artwork_summary")
+        requests = []
+        for row in artworks[::max(1, len(artworks) // count)][:count]:
+            _, described = store.select(summary.text, summary.bindings({"artwork": URIRef(str(row["artwork"]))}))
+            found = described[0] if described else {}
+            requests.append({"data": {"title": str(found.get("title", row["title"])),
+                                      "artist": str(found.get("artists", "")).split("; ")[0],
+                                      "medium": str(found.get("medium", ""))}})
+    return requests
+
+
+def image_requests(count: int, model: str) -> list[dict]:
+    """224 x 224 JPEGs, each different (noise over a colour), for the image model."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    requests = []
+    for i in range(count):
+        pixels = np.clip(rng.integers(0, 90, (224, 224, 3)) + rng.integers(0, 160, 3), 0, 255).astype(np.uint8)
+        out = io.BytesIO()
+        Image.fromarray(pixels).save(out, format="JPEG", quality=90)
+        requests.append({"params": {"model": model}, "files": {"image": (f"art{i}.jpg", out.getvalue(), "image/jpeg")}})
+    return requests
+
+
+def image_model(workdir: Path) -> Path:
+    """The synthetic set's fusion model over ResNet-50 image vectors, title and medium."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from classify_models import synthetic_classifiers
+
+    return synthetic_classifiers(workdir / "synthetic", count=60).models / "both"
+
+
+def rest_section(args, workdir: Path) -> dict:
+    models = workdir / "models"  # the service's models folder: the two models side by side
+    models.mkdir()
+    (models / "metadata").symlink_to(Path(args.models_dir, args.metadata_model).resolve())
+    (models / "image").symlink_to(image_model(workdir).resolve())
+    port = free_port()
+    env = {**os.environ, "HERITAGE_KG_MODELS_DIR": str(models), "HERITAGE_KG_DEFAULT_MODEL": "metadata",
+           "HERITAGE_KG_FEATURES_DIR": str(workdir / "features"), "HERITAGE_KG_SPARQL_WORKERS": "1",
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    server = subprocess.Popen([sys.executable, "-m", "heritage_kg.cli", "serve", "--store", args.store,
+                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/status", server, seconds=120)
+        classifier = Classifier(f"http://127.0.0.1:{port}/classify")
+        shapes = {"metadata": metadata_requests(args.store, args.requests),
+                  "image": image_requests(args.requests, "image")}
+        results = {}
+        for shape, requests in shapes.items():
+            for request in requests[:3]:  # the model's first load, and warm caches
+                classifier.ask(request)
+            results[shape] = [timed(classifier, requests, clients) for clients in CLIENTS]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"metadata_model": str(Path(args.models_dir, args.metadata_model)), "shapes": results,
+            "goals_p95_ms_at_1_client": GOALS_MS,
+            "met": {shape: results[shape][0]["p95_ms"] < GOALS_MS[shape] for shape in results}}
+
+
+def report_rest(result: dict) -> None:
+    print("\n## POST /classify over HTTP\n")
+    print("| request | clients | requests | per s | p50 ms | p95 ms |")
+    print("|---|---|---|---|---|---|")
+    for shape, rows in result["shapes"].items():
+        for row in rows:
+            print(f"| {shape} | {row['clients']} | {row['requests']} | {row['qps']:.1f} | {row['p50_ms']:.1f} | "
+                  f"{row['p95_ms']:.1f} |")
+    for shape, met in result["met"].items():
+        print(f"\n{shape}: p95 at 1 client {'under' if met else 'OVER'} the goal of "
+              f"{result['goals_p95_ms_at_1_client'][shape]:.0f} ms")
+
+
+# --- bulk: the whole of CMOA classified and written back; SPARQL latency meanwhile
 
 LOOKUPS = ("artwork_summary", "predictions_for_artwork")  # the named queries a curator's page asks
 
 
-def bulk(args) -> dict:
+def bulk_section(args, workdir: Path) -> dict:
     import httpx
     from rdflib import URIRef
 
@@ -57,7 +172,8 @@ def bulk(args) -> dict:
     sample = random.Random(0).sample(artworks, min(200, len(artworks)))
     queries = [inline_bindings(load_query(name).text, {"artwork": URIRef(artwork)})
                for artwork in sample for name in LOOKUPS]
-    features = Path(tempfile.mkdtemp(prefix="classify-bench-features-"))  # an empty title cache
+    features = workdir / "features"  # an empty title cache
+    features.mkdir()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
            "HERITAGE_KG_STORE": args.store, "HERITAGE_KG_MODELS_DIR": str(args.models_dir),
            "HERITAGE_KG_FEATURES_DIR": str(features)}
@@ -66,7 +182,7 @@ def bulk(args) -> dict:
     service = subprocess.Popen([*command, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/sparql"
-    report: dict = {"store": args.store, "model": args.model, "cmoa_artworks": len(artworks),
+    report: dict = {"store": args.store, "model": args.bulk_model, "cmoa_artworks": len(artworks),
                     "cpus": os.cpu_count(), "sparql_rate_per_s": args.rate,
                     "load_average_before": [round(x, 2) for x in os.getloadavg()]}
     runs = []
@@ -81,7 +197,7 @@ def bulk(args) -> dict:
                                      ("rerun (replaces the first run's predictions), readers beside it", True)):
                 cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 started = time.perf_counter()
-                process = subprocess.Popen([*command, "classify", "--collection", "cmoa", "--model", args.model],
+                process = subprocess.Popen([*command, "classify", "--collection", "cmoa", "--model", args.bulk_model],
                                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                 during = (_latencies(client, url, queries, args.rate, stop=lambda p=process: p.poll() is not None)
                           if readers else None)
@@ -100,8 +216,6 @@ def bulk(args) -> dict:
                              "command_cpu_seconds": round(cpu, 1), "objects_per_second": round(len(artworks) / seconds, 1),
                              "artworks_with_predictions": classified, "predictions": predictions,
                              "command_output": out.strip().splitlines(), "sparql_during": during})
-                print(f"{attempt}: {seconds:.1f} s ({cpu:.0f} s of CPU), {len(artworks) / seconds:.0f} objects/s, "
-                      f"{predictions:,} predictions about {classified:,} artworks", flush=True)
         report["runs"] = runs
         report["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     finally:
@@ -110,10 +224,7 @@ def bulk(args) -> dict:
                            capture_output=True)
         service.terminate()
         service.wait(timeout=30)
-        shutil.rmtree(features, ignore_errors=True)
     report["goal_cmoa_under_300_s"] = runs[0]["command_seconds"] < 300
-    print(f"SPARQL lookups at {args.rate}/s: idle {report['sparql_idle']}; during the bulk write-back "
-          f"{runs[1]['sparql_during']}")
     return report
 
 
@@ -156,19 +267,50 @@ def _count(store, query: str, graph: str) -> int:
     return int(rows[0]["n"])
 
 
+def report_bulk(result: dict) -> None:
+    print(f"\n## CMOA ({result['cmoa_artworks']:,} objects) classified and written back by heritage-kg classify\n")
+    print("| run | command s | CPU s | objects per s | predictions | artworks with one |")
+    print("|---|---|---|---|---|---|")
+    for run in result["runs"]:
+        print(f"| {run['run']} | {run['command_seconds']:.0f} | {run['command_cpu_seconds']:.0f} | "
+              f"{run['objects_per_second']:.0f} | {run['predictions']:,} | {run['artworks_with_predictions']:,} |")
+    print(f"\nthe first run {'under' if result['goal_cmoa_under_300_s'] else 'OVER'} the goal of 5 minutes")
+    print(f"\nSPARQL lookups at {result['sparql_rate_per_s']:g} a second:\n")
+    print("| service | requests | errors | p50 ms | p95 ms | max ms |")
+    print("|---|---|---|---|---|---|")
+    for name, row in (("idle", result["sparql_idle"]), ("during the bulk write-back", result["runs"][1]["sparql_during"])):
+        print(f"| {name} | {row['requests']} | {row['errors']} | {row.get('p50_ms', '-')} | {row.get('p95_ms', '-')} | "
+              f"{row.get('max_ms', '-')} |")
+
+
+SECTIONS = {"rest": (rest_section, report_rest), "bulk": (bulk_section, report_bulk)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = parser.add_subparsers(dest="part", required=True)
-    bulk_part = parts.add_parser("bulk", help="CMOA classified and written back; SPARQL latency meanwhile")
-    bulk_part.add_argument("--store", required=True, help="a store folder with Tate, CMOA, links and the model")
-    bulk_part.add_argument("--models-dir", required=True, type=Path)
-    bulk_part.add_argument("--model", required=True)
-    bulk_part.add_argument("--idle-seconds", type=float, default=30.0)
-    bulk_part.add_argument("--rate", type=float, default=5.0, help="SPARQL lookups a second (a curator's pages)")
+    parser.add_argument("--store", default=os.environ.get("HERITAGE_KG_STORE"), required=False,
+                        help="an embedded store folder with the Tate collection")
+    parser.add_argument("--models-dir", type=Path, required=True)
+    parser.add_argument("--metadata-model", required=True, help="a run folder's name under --models-dir")
+    parser.add_argument("--requests", type=int, default=100, help="requests per shape and client count")
+    parser.add_argument("--bulk-model", help="bulk: the registered model (default: --metadata-model)")
+    parser.add_argument("--idle-seconds", type=float, default=30.0, help="bulk: SPARQL lookups with the service idle")
+    parser.add_argument("--rate", type=float, default=5.0, help="bulk: SPARQL lookups a second (a curator's pages)")
+    parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=list(SECTIONS))
     args = parser.parse_args()
-    if args.part == "bulk":
-        out = write_results("classify_bulk", bulk(args))
-        print(f"written {out}")
+    if not args.store:
+        raise SystemExit("give --store (or set HERITAGE_KG_STORE)")
+    args.bulk_model = args.bulk_model or args.metadata_model
+    results = {"cpu_count": os.cpu_count()}
+    with tempfile.TemporaryDirectory(prefix="hk-bench-classify-") as workdir:
+        for name in args.sections:
+            run, report = SECTIONS[name]
+            section_dir = Path(workdir, name)
+            section_dir.mkdir()
+            results[name] = run(args, section_dir)
+            report(results[name])
+    results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    print(f"\nwritten to {write_results('classify', results)}")
 
 
 if __name__ == "__main__":

@@ -17,13 +17,9 @@ import argparse
 import os
 import random
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -31,7 +27,7 @@ from rdflib import URIRef
 
 from heritage_kg.graph.queries import inline_bindings, load_query
 
-from _common import DEFAULT_TATE_SOURCE, tate_store, write_results
+from _common import DEFAULT_TATE_SOURCE, KeepAliveClient, free_port, tate_store, timed, wait_for, write_results
 
 JSON_RESULTS = "application/sparql-results+json"
 LOOKUP_ARTWORK = "https://w3id.org/heritage-kg/tate/artwork/N00530"
@@ -64,52 +60,19 @@ def shapes() -> dict[str, str]:
             "20,000 rows": named("service_artwork_titles")}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, seconds: float = 90) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited: {process.args}")
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise SystemExit(f"no answer from {url}")
-
-
-class Endpoint:
-    """A SPARQL endpoint asked over HTTP, one keep-alive connection per client thread."""
+class Endpoint(KeepAliveClient):
+    """A SPARQL endpoint asked over HTTP."""
 
     def __init__(self, name: str, url: str, extra: dict[str, str]):
+        super().__init__()
         self.name, self.url, self.extra = name, url, extra
-        self.local = threading.local()
 
     def ask(self, sparql: str) -> float:
-        if not hasattr(self.local, "client"):
-            self.local.client = httpx.Client(timeout=600)
         started = time.perf_counter()
-        response = self.local.client.post(self.url, data={"query": sparql, **self.extra},
-                                          headers={"Accept": JSON_RESULTS})
+        response = self.http.post(self.url, data={"query": sparql, **self.extra}, headers={"Accept": JSON_RESULTS})
         response.raise_for_status()
         response.read()
         return time.perf_counter() - started
-
-
-def timed(endpoint: Endpoint, queries: list[str], clients: int) -> dict:
-    """Asks `queries` (in order, spread over `clients` threads); latency figures in ms."""
-    started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        latencies = sorted(pool.map(endpoint.ask, queries))
-    wall = time.perf_counter() - started
-    return {"clients": clients, "requests": len(queries), "qps": len(queries) / wall,
-            "p50_ms": 1000 * statistics.median(latencies),
-            "p95_ms": 1000 * latencies[max(0, int(0.95 * len(latencies)) - 1)]}
 
 
 def cache_status(base: str) -> dict:

@@ -54,8 +54,11 @@ def synthetic_classifiers(root: Path, count: int = 120) -> SyntheticClassifiers:
     artworks = [row["artwork"] for row in rows]
     features = root / "features"
     text = embed_titles(artworks, [row["title"] for row in rows], dataset="synthetic", features_dir=features).folder
-    image_vectors = embed_images(artworks, [row["image_url"] for row in rows], dataset="synthetic",
-                                 images=ImageCache(images), features_dir=features, weights="none").folder
+    # One row in five has an image vector (every validation row among them): the others are masked,
+    # as artworks without a fetched image are, and the ResNet-50 trunk runs on CPU in seconds.
+    image_vectors = embed_images(artworks, [row["image_url"] if i % 5 == 0 else None for i, row in enumerate(rows)],
+                                 dataset="synthetic", images=ImageCache(images), features_dir=features,
+                                 weights="none").folder
     kg = write_kg_features(root / "kg", rows, dataset="synthetic")
     models = root / "models"
     train_run(models, "meta", dataset, {"name": "fusion", "inputs": ["text", "kg", "medium", "artist"], "hidden": 16},

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import anyio.from_thread
+import torch
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 
 from api.dependencies import SettingsDep, StoreDep, apply_curator_update, require_update_token
@@ -39,13 +40,14 @@ class LoadedModels:
         folder = find_model(config.models_dir, name, config.base_iri).resolve()
         with self._lock:  # one load per model, however many requests ask for it at once
             if folder not in self._loaded:
+                torch.set_num_threads(config.classify_threads)
                 self._loaded[folder] = ArtworkClassifier.load(
                     folder, features_dir=config.features_dir, base_iri=config.base_iri, images_dir=config.images_dir,
                     image_limits=ImageLimits(config.classify_max_image_bytes, config.classify_max_image_pixels))
             return self._loaded[folder]
 
 
-@router.post("/classify", response_model=Classification, response_model_exclude_none=True,
+@router.post("/classify", response_model=Classification,
              summary="Predict an artwork's subjects")
 def classify(
     request: Request, config: SettingsDep, store: StoreDep,

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     classify_max_image_bytes: int = 20_000_000
     classify_max_image_pixels: int = 40_000_000  # width x height, read from the header before decoding
     classify_max_title_chars: int = 500
+    # Torch threads of the serving process. One per request: requests run side by side on the
+    # cores, where more threads each would spin against each other (a title took 0.7 s instead of
+    # 0.05 s with two threads on a busy 2-core machine: benchmarks/classify.py).
+    classify_threads: int = 1
     # Remote endpoints a query may call with SERVICE, by IRI, separated by spaces or commas
     # (e.g. https://query.wikidata.org/sparql); none by default: SERVICE is refused.
     sparql_service_allow: Annotated[tuple[str, ...], NoDecode] = ()

@@ -1,4 +1,4 @@
-"""`heritage-kg serve`: the SPARQL endpoint, Linked Data and the curator's page over HTTP (uvicorn)."""
+"""`heritage-kg serve`: the SPARQL endpoint, Linked Data, the curator's page and classification over HTTP (uvicorn)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0 inside a container)."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
 ):
-    """Serve the graph: SPARQL 1.1 at /sparql, Linked Data pages, and the curator's page at /."""
+    """Serve the graph: SPARQL 1.1 at /sparql, Linked Data pages, the curator's page at /, subject
+    classification at /classify and the API docs at /docs."""
     import uvicorn
 
     from api.app import create_app

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import io
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from rdflib import Literal, URIRef
 
 from heritage_kg.errors import (
     ClassificationRequestError,
+    FeatureError,
     ImageTooLargeError,
     ResourceNotFoundError,
     TrainingError,
@@ -25,6 +27,7 @@ from heritage_kg.errors import (
 )
 from heritage_kg.graph.media import load_glossary
 from heritage_kg.graph.namespaces import Minter
+from heritage_kg.graph.nquads import is_writable_iri
 from heritage_kg.graph.queries import load_query, with_values
 from heritage_kg.graph.store import GraphStore
 from heritage_kg.learning.features.images import SIZE, ImageEncoder, decode_rgb
@@ -123,7 +126,8 @@ class _Described:
 
 
 class ArtworkClassifier:
-    """A loaded run and the encoders its inputs need; load once, classify many times."""
+    """A loaded run and the encoders its inputs need; load once, classify many times, from any
+    number of threads."""
 
     def __init__(self, run: ClassificationRun, *, model: str, minter: Minter, tables: dict[str, FeatureTable],
                  text_encoder: TitleEncoder | None, image_encoder: ImageEncoder | None, image_size: int,
@@ -133,6 +137,8 @@ class ArtworkClassifier:
         self.features_dir, self.images, self.image_limits = features_dir, images, image_limits
         self.inputs: list[str] = list(run.model.inputs)
         self._identities = set(run.vocabularies.artists)
+        # A Hugging Face fast tokenizer is not to be called from two threads at once.
+        self._encoding_titles = threading.Lock()
 
     @classmethod
     def load(cls, run_folder: Path, *, features_dir: Path, base_iri: str, images_dir: Path | None = None,
@@ -149,6 +155,11 @@ class ArtworkClassifier:
         image_encoder = None
         if "image" in model_inputs and not raw_pixels:
             image_encoder = _image_encoder(load_features(run.config.data.images, "images", run.space.dataset))
+        # The encoders' weights are loaded now, not by whichever requests come first.
+        if text_encoder is not None:
+            text_encoder.transform(["a title"])
+        if image_encoder is not None:
+            image_encoder.encode_pixels(np.zeros((1, 3, SIZE, SIZE), dtype=np.uint8))
         return cls(run, model=model_iri(Minter(base_iri), run.name), minter=Minter(base_iri), tables=tables,
                    text_encoder=text_encoder, image_encoder=image_encoder,
                    image_size=run.config.data.image_size if raw_pixels else SIZE, features_dir=Path(features_dir),
@@ -167,7 +178,7 @@ class ArtworkClassifier:
         if titles is not None:
             titles.cache_path = self.features_dir / "text" / "cache.sqlite"
         for start in range(0, len(artworks), batch_size):
-            batch = artworks[start:start + batch_size]
+            batch = [_checked_iri(artwork, "artwork") for artwork in artworks[start:start + batch_size]]
             _, rows = store.select(with_values(query.text, "artwork", [URIRef(a) for a in batch]))
             found = {str(row["artwork"]): row for row in rows}
             unknown = [a for a in batch if a not in found]
@@ -206,7 +217,7 @@ class ArtworkClassifier:
 
     def _artists_of(self, store: GraphStore | None, artist: str) -> list[str]:
         if artist.startswith(("http://", "https://")):
-            return [artist]
+            return [_checked_iri(artist, "artist")]
         if store is None:
             return []
         query = load_query(ARTISTS_NAMED_QUERY)
@@ -257,7 +268,8 @@ class ArtworkClassifier:
         mask = np.array([bool(text) for text in texts], dtype=bool)
         vectors = np.zeros((len(texts), self.run.model_arguments["input_dims"]["text"]), dtype=np.float32)
         if mask.any():
-            vectors[mask] = titles.transform([text for text in texts if text])
+            with self._encoding_titles:
+                vectors[mask] = titles.transform([text for text in texts if text])
         return vectors, mask
 
     def _image_input(self, images: list[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
@@ -295,7 +307,7 @@ def _text_encoder(table: FeatureTable) -> TitleEncoder:
             continue
         try:
             location = locate_text_encoder(candidate)
-        except Exception:  # noqa: BLE001  (not here: try the next way of finding it)
+        except FeatureError:  # not found that way: try the next
             continue
         if location.model_id == table.meta.model:
             return TitleEncoder(encoder=location.directory, max_length=details.get("max_length", 128)).fit()
@@ -311,6 +323,14 @@ def _image_encoder(table: FeatureTable) -> ImageEncoder:
         raise TrainingError(f"the model's image vectors were made by {table.meta.model!r}, whose weights are not on "
                             f"this machine (found {encoder.model_id_!r}): put them back to classify with this model")
     return encoder
+
+
+def _checked_iri(value: str, what: str) -> str:
+    """An IRI a request gave, refused if it holds a character no IRI has (it is written into a
+    query as an RDF term, which such a character would break)."""
+    if not is_writable_iri(value):
+        raise ClassificationRequestError(f"the {what} {value[:200]!r} is not an IRI")
+    return value
 
 
 def _text(term) -> str | None:
