@@ -4,6 +4,7 @@ as readers see it and as the final counts, computed here from what was written, 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -61,9 +62,8 @@ def test_a_bulk_write_back_killed_half_way_leaves_the_store_as_it_was(world, tmp
                       predictions(world, model, world.artworks, seed=50), artworks=world.artworks, publish=True)
     before = quads(store)
     flag = tmp_path / "half-way"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     process = subprocess.Popen([sys.executable, "-c", STALLING_WRITE_BACK, str(root), model, world.concepts[0][0],
-                                str(flag), *world.artworks], env=env, stderr=subprocess.PIPE)
+                                str(flag), *world.artworks], env=_environment(), stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
         while not flag.exists():
@@ -84,6 +84,24 @@ def test_a_bulk_write_back_killed_half_way_leaves_the_store_as_it_was(world, tmp
     assert len(list((root / "generations").iterdir())) == 1
 
 
+# A bulk write-back in its own process: the predictions of a file, through the store's publish.
+BULK_WRITE_BACK = """
+import json, sys
+from heritage_kg.graph.store import open_store
+from heritage_kg.inference.predict import ArtworkPrediction, SubjectScore
+from heritage_kg.inference.writeback import PredictionRun, write_predictions
+root, model, batch = sys.argv[1:4]
+made = [ArtworkPrediction(artwork, model, [SubjectScore(c, "c", c, p, 0.3, True) for c, p in subjects], [], [])
+        for artwork, subjects in json.loads(open(batch).read())]
+run = PredictionRun.start(model, base_iri="https://w3id.org/heritage-kg/")
+write_predictions(open_store(root), run, made, artworks=[p.artwork for p in made], publish=True)
+"""
+
+
+def _environment() -> dict:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+
+
 CONSISTENCY = PREFIXES + """
 SELECT ?model ?artwork (COUNT(DISTINCT ?run) AS ?runs) (COUNT(?p) AS ?predictions) (MAX(?rank) AS ?last)
 WHERE { GRAPH ?g { ?run hk:usedModel ?model . ?p prov:wasGeneratedBy ?run ; hk:predictionFor ?artwork ;
@@ -92,8 +110,9 @@ GROUP BY ?model ?artwork
 """
 
 
-def test_runs_written_while_a_live_service_reads_lose_and_duplicate_nothing(world):
-    """Model A classifies every artwork in bulk (the store's publish) three times, while curators
+def test_runs_written_while_a_live_service_reads_lose_and_duplicate_nothing(world, tmp_path):
+    """Model A's predictions for every artwork are written in bulk (the store's publish, in a
+    process of its own) twice, while curators
     classify-and-write single artworks with model B through POST /classify?write=true, and two
     readers query the service all along."""
     from api.app import create_app
@@ -110,15 +129,20 @@ def test_runs_written_while_a_live_service_reads_lose_and_duplicate_nothing(worl
     writing = threading.Event()
     writing.set()
 
-    def bulk_runs():
-        writer = open_store(store.location)
-        for seed in range(3):
+    def bulk_runs(folder):
+        # in a process of its own, as `heritage-kg classify` runs beside the service
+        for seed in range(2):
             made = predictions(world, model_a, world.artworks, seed=100 + seed)
-            write_predictions(writer, PredictionRun.start(model_a, base_iri=settings.base_iri), made,
-                              artworks=world.artworks, publish=True)
+            batch = folder / f"bulk-{seed}.json"
+            batch.write_text(json.dumps([[p.artwork, [[s.concept, s.probability] for s in p.predicted]]
+                                         for p in made]))
+            process = subprocess.run([sys.executable, "-c", BULK_WRITE_BACK, store.location, model_a, str(batch)],
+                                     env=_environment(), capture_output=True, text=True, timeout=300)
+            if process.returncode != 0:
+                problems.append(f"the bulk write-back failed: {process.stderr[-2000:]}")
+                continue
             with lock:
                 last.update({(model_a, p.artwork): {s.concept for s in p.predicted} for p in made})
-        writer.close()
 
     def classify_and_write(url):
         with httpx.Client(timeout=60) as client:
@@ -149,9 +173,19 @@ def test_runs_written_while_a_live_service_reads_lose_and_duplicate_nothing(worl
                         problems.append(f"{row['artwork']['value']}: {runs} runs, {count} predictions, last rank {top}")
                 reads[0] += 1
 
+    def recorded(work):
+        """A thread's work, whose failure is a problem the test reports, not a lost thread."""
+        def run(*args):
+            try:
+                work(*args)
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"{work.__name__} failed: {exc!r}")
+        return run
+
     with serving(create_app(settings)) as url:
-        readers = [threading.Thread(target=read_on, args=(url,)) for _ in range(2)]
-        writers = [threading.Thread(target=bulk_runs), threading.Thread(target=classify_and_write, args=(url,))]
+        readers = [threading.Thread(target=recorded(read_on), args=(url,)) for _ in range(2)]
+        writers = [threading.Thread(target=recorded(bulk_runs), args=(tmp_path,)),
+                   threading.Thread(target=recorded(classify_and_write), args=(url,))]
         for thread in readers + writers:
             thread.start()
         for thread in writers:

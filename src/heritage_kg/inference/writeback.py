@@ -301,6 +301,7 @@ def run_predictions(store: GraphStore, summary: RunSummary) -> Iterator[StoredPr
 
 
 def drop_run(store: GraphStore, summary: RunSummary) -> None:
-    """Removes a run's predictions graph (the run and its predictions), in one update."""
-    drop = load_query("service_drop_graph")
-    store.update(inline_bindings(drop.text, drop.bindings({"graph": URIRef(summary.graph)})))
+    """Removes a run's predictions graph (the run and its predictions) by the store's publish:
+    dropping a collection's run by an update would hold the store's writer, and every curator's
+    update behind it, for as long as the deletion takes."""
+    store.publish_graphs(lambda out: None, [summary.graph])
