@@ -5,7 +5,7 @@ made beforehand with the CLI (see configs/fusion-tate-level2.toml). Prints Markd
 writes benchmarks/results/classifier_fusion.json.
 
     .venv/bin/python benchmarks/classifier_fusion.py --config configs/fusion-tate-level2.toml \
-        --models-dir /tmp/models [--threads 2]
+        --models-dir /tmp/models [--threads 2] [--datasets-dir data/datasets]
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ def main() -> None:
     parser.add_argument("--config", required=True, type=Path)
     parser.add_argument("--models-dir", required=True, type=Path)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--datasets-dir", type=Path, default=Path("data/datasets"),
+                        help="where a dataset named (not a folder) in the config is found")
     args = parser.parse_args()
 
     import torch
@@ -37,10 +39,10 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     config = RunConfig.load(args.config)
-    training_set = open_dataset(config.data.dataset)
+    training_set = open_dataset(config.data.dataset, args.datasets_dir)
     space = label_space(training_set)
     started = time.perf_counter()
-    run = train(config, models_dir=args.models_dir)
+    run = train(config, models_dir=args.models_dir, datasets_dir=args.datasets_dir)
     fusion_seconds = time.perf_counter() - started
     scored = {"fusion": run.metrics}
     seconds = {"fusion": round(fusion_seconds, 1)}
