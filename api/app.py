@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         workers = QueryWorkers(settings.store, settings.sparql_workers or max(2, os.cpu_count() or 2),
-                               settings.sparql_timeout_s)
+                               settings.sparql_timeout_s, settings.store_server_endpoints())
         workers.start()
         app.state.query_workers = workers
         # What start-up made (routers, templates, rdflib's and pydantic's tables) lives as long as

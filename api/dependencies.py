@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from api.query_workers import QueryWorkers
 from api.result_cache import ResultCache
 from heritage_kg.config import Settings, get_settings
-from heritage_kg.graph.store import GraphStore, open_store
+from heritage_kg.graph.store import GraphStore, ServerEndpoints, open_store
 
 
 # The dependencies are coroutines, though they do no I/O: FastAPI would run plain functions in
@@ -26,29 +26,29 @@ SettingsDep = Annotated[Settings, Depends(settings)]
 
 
 @lru_cache
-def _store(location: str) -> GraphStore:
+def _store(location: str, server: ServerEndpoints | None) -> GraphStore:
     # Read-only: the service reads; the one writer (SPARQL updates) opens the store only to write.
-    return open_store(location, read_only=True)
+    return open_store(location, read_only=True, server=server)
 
 
 async def get_store(config: SettingsDep) -> GraphStore:
-    return _store(config.store)
+    return _store(config.store, config.store_server_endpoints())
 
 
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 
 
 @lru_cache
-def _writer(location: str) -> GraphStore:
+def _writer(location: str, server: ServerEndpoints | None) -> GraphStore:
     # One writer for the service's life: an embedded store keeps its generation open for writing
     # between updates, and hands it over when a build or another process needs it.
-    return open_store(location)
+    return open_store(location, server=server)
 
 
-def apply_update(location: str, update: str) -> None:
-    """Runs a SPARQL update. Readers (the query workers, get_store()) see it at their next query:
-    the store's data version moved on, so they reopen their read-only view."""
-    _writer(location).update(update)
+def apply_update(config: Settings, update: str) -> None:
+    """Runs a SPARQL update on the settings' store. Readers (the query workers, get_store()) see
+    it at their next query: the store's data version moved on, so they reopen their read-only view."""
+    _writer(config.store, config.store_server_endpoints()).update(update)
 
 
 async def query_workers(request: Request) -> QueryWorkers:
@@ -63,7 +63,7 @@ def service_parts(app) -> tuple[Settings, GraphStore, QueryWorkers, ResultCache]
     """What the dependencies above give, for a route that does without FastAPI's dependency
     machinery (api.routers.sparql.query_route)."""
     config = getattr(app.state, "settings", None) or get_settings()
-    return config, _store(config.store), app.state.query_workers, app.state.result_cache
+    return config, _store(config.store, config.store_server_endpoints()), app.state.query_workers, app.state.result_cache
 
 
 WorkersDep = Annotated[QueryWorkers, Depends(query_workers)]

@@ -1,79 +1,45 @@
-"""The same store tests against both backends: the embedded pyoxigraph store and a real Oxigraph
-server (`oxigraph serve` on a free loopback port) reached through SparqlServerStore."""
+"""The same store tests against three engines: the embedded pyoxigraph store, and through
+SparqlServerStore a real Oxigraph server (`oxigraph serve` on a free loopback port) and the test
+session's private Virtuoso (conftest.virtuoso)."""
 
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
 import sys
-import time
-from contextlib import contextmanager
-from pathlib import Path
 
-import httpx
 import pytest
 from rdflib import URIRef
 
-from conftest import TATE_FIXTURE, store_of_fixtures
+from conftest import TATE_FIXTURE, store_of_fixtures, virtuoso_store
 from heritage_kg.errors import QueryError, StoreError
 from heritage_kg.graph.build import build_graph
 from heritage_kg.graph.namespaces import HK, Minter
 from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.stats import collection_stats
 from heritage_kg.graph.store import SparqlServerStore, open_store
+from sparql_engines import free_port, oxigraph_server  # noqa: F401  (free_port: for live_service)
 
 GRAPHS = Minter("https://w3id.org/heritage-kg/")
 TATE_GRAPH, CMOA_GRAPH = GRAPHS.graph("tate"), GRAPHS.graph("cmoa")
 N00530 = "https://w3id.org/heritage-kg/tate/artwork/N00530"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def oxigraph_binary() -> str:
-    found = Path(sys.executable).with_name("oxigraph")
-    return str(found) if found.exists() else shutil.which("oxigraph") or pytest.skip("no oxigraph binary")
-
-
-@contextmanager
-def oxigraph_server(location: Path, *args: str):
-    """`oxigraph serve` on a free loopback port, stopped on exit; yields its URL."""
-    port = free_port()
-    process = subprocess.Popen([oxigraph_binary(), *(args or ("serve",)), "--location", str(location),
-                                "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{url}/query", params={"query": "ASK {}"}, timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None:
-                    raise RuntimeError(f"oxigraph serve exited: {process.stderr.read().decode()}") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module", params=["embedded", "oxigraph-server"])
+@pytest.fixture(scope="module", params=["embedded", "oxigraph-server", "virtuoso"])
 def backend_store(request, tmp_path_factory):
-    """The Tate and CMOA fixtures built into a fresh store of each backend."""
+    """The Tate and CMOA fixtures built into a fresh store of each engine."""
     folder = tmp_path_factory.mktemp(request.param)
     if request.param == "embedded":
         store = store_of_fixtures(folder / "store")
         yield store
         store.close()
-        return
-    with oxigraph_server(folder / "oxigraph") as url:
-        store = store_of_fixtures(url)
-        yield store
-        store.close()
+    elif request.param == "oxigraph-server":
+        with oxigraph_server(folder / "oxigraph") as url:
+            store = store_of_fixtures(url)
+            yield store
+            store.close()
+    else:
+        with virtuoso_store(request.getfixturevalue("virtuoso")) as store:
+            yield store_of_fixtures(store)
 
 
 def test_both_collections_are_in_their_graphs(backend_store):
@@ -161,4 +127,4 @@ def test_the_store_package_imports_its_backends_only_when_opened():
               "print(type(s.open_store(sys.argv[1])).__name__)")
     out = subprocess.run([sys.executable, "-c", script, "http://127.0.0.1:9"], capture_output=True, text=True,
                          check=True).stdout.splitlines()
-    assert out == ["['heritage_kg.graph.store.base']", "SparqlServerStore"]
+    assert out == ["['heritage_kg.graph.store.base', 'heritage_kg.graph.store.endpoints']", "SparqlServerStore"]

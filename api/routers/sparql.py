@@ -120,7 +120,7 @@ async def sparql_update(request: Request, config: SettingsDep, workers: WorkersD
     await run_in_threadpool(check_curator_update, updates[0], config.base_iri)
     await run_in_threadpool(check_endpoints, updates[0], config.sparql_service_allow, update=True)
     async with _updates_one_at_a_time:
-        await run_in_threadpool(apply_update, config.store, updates[0])
+        await run_in_threadpool(apply_update, config, updates[0])
         # acknowledged once the query workers read it: reads that follow see it, and none waits
         await workers.catch_up()
     return Response(status_code=204)
