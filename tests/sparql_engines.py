@@ -75,6 +75,7 @@ class Virtuoso:
     password: str
     folder: Path
     pid: int
+    sql_port: int  # isql's
 
 
 # Our own ini: loopback ports, the database in `folder`, and SPARQL limits that never cut an answer
@@ -161,7 +162,7 @@ def virtuoso_server(folder: Path, *, buffers_mb: int = 256):
         _wait_for(f"{url}/sparql?query=ASK%7B%7D", process, "virtuoso-t", folder / "virtuoso.log", 120)
         isql(sql_port, "dba", f"USER_SET_PASSWORD('dba', '{password}');")
         isql(sql_port, password, VIRTUOSO_SETUP)
-        yield Virtuoso(url, VIRTUOSO_USER, password, folder, process.pid)
+        yield Virtuoso(url, VIRTUOSO_USER, password, folder, process.pid, sql_port)
     finally:
         if process.poll() is None:
             try:

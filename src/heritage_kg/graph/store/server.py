@@ -22,6 +22,7 @@ import json
 import re
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -129,7 +130,7 @@ class SparqlServerStore(GraphStore):
         probe = load_query("virtuoso_engine_check")
         _, rows = self.select(inline_bindings(probe.text, probe.bindings(
             {"system_graph": URIRef(self.endpoints.system_graphs[0])})))
-        if rows and str(rows[0].get("systemGraphReadable")) == "true":
+        if rows and str(rows[0].get("systemGraphReadable")) in ("true", "1"):  # Virtuoso's booleans are 0 and 1
             raise StoreError(f"the Virtuoso at {self.url} lets SPARQL read its system graphs, which are in its "
                              f"union default graph and would join every answer: run docker/virtuoso/setup.sql "
                              f"on it once (isql-vt HOST:1111 dba PASSWORD docker/virtuoso/setup.sql)")
@@ -183,7 +184,7 @@ class SparqlServerStore(GraphStore):
         manifest = STAGING_MANIFEST.format(token=token)
         staged: dict[str, str] = {}
         try:
-            self._load_staged(nquads, lambda graph: staged.setdefault(graph, STAGING_GRAPH.format(token=token, graph=graph)))
+            self.load_quads(nquads, lambda graph: staged.setdefault(graph, STAGING_GRAPH.format(token=token, graph=graph)))
             statements = [f"<{g}> <{RDF_TYPE}> <{PUBLISH}ClearedGraph> .\n" for g in {*graphs, *staged.values(), manifest}]
             statements += [f"<{s}> <{PUBLISH}publishedAs> <{g}> .\n" for g, s in staged.items()]
             self._post_triples(manifest, "".join(statements).encode())
@@ -197,10 +198,12 @@ class SparqlServerStore(GraphStore):
             self._drop_quietly([*staged.values(), manifest])
             raise
 
-    def _load_staged(self, nquads: Path, staging_name) -> None:
-        """Posts the quads of each graph as N-Triples into its staging graph, `load_chunk_triples`
-        at a time. Statements with a blank node go in one last post per graph, as a blank node
-        is the same node only within one request."""
+    def load_quads(self, nquads: Path, into: Callable[[str], str] = str) -> None:
+        """Adds the quads of an N-Quads file to their graphs (or to the graph `into(graph)` names),
+        posting each graph's N-Triples to the Graph Store `load_chunk_triples` at a time: the bulk
+        path of both engines. Statements with a blank node go in one last post per graph, as a
+        blank node is the same node only within one request. Readers see each post as it lands:
+        `replace_graphs` is the atomic way; this is for what no reader sees yet."""
         size = self.endpoints.load_chunk_triples
         chunks: dict[str, list[str]] = defaultdict(list)
         with_blank_nodes: dict[str, list[str]] = defaultdict(list)
@@ -217,14 +220,14 @@ class SparqlServerStore(GraphStore):
                 chunk = chunks[graph]
                 chunk.append(line)
                 if len(chunk) >= size:
-                    self._post_triples(staging_name(graph), "".join(chunk).encode())
+                    self._post_triples(into(graph), "".join(chunk).encode())
                     chunk.clear()
         except SyntaxError as exc:
             raise StoreError(f"{nquads} is not valid N-Quads: {exc}") from None
         for pending in (chunks, with_blank_nodes):
             for graph, lines in pending.items():
                 if lines:
-                    self._post_triples(staging_name(graph), "".join(lines).encode())
+                    self._post_triples(into(graph), "".join(lines).encode())
 
     def _post_triples(self, graph: str, body: bytes) -> None:
         self._request("POST", self.endpoints.graph_store_url, params={"graph": graph}, content=body,
