@@ -63,7 +63,8 @@ def service_parts(app) -> tuple[Settings, GraphStore, QueryWorkers, ResultCache]
     """What the dependencies above give, for a route that does without FastAPI's dependency
     machinery (api.routers.sparql.query_route)."""
     config = getattr(app.state, "settings", None) or get_settings()
-    return config, _store(config.store, config.store_server_endpoints()), app.state.query_workers, app.state.result_cache
+    store = _store(config.store, config.store_server_endpoints())
+    return config, store, app.state.query_workers, app.state.result_cache
 
 
 WorkersDep = Annotated[QueryWorkers, Depends(query_workers)]

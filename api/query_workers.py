@@ -314,7 +314,8 @@ class QueryWorkers:
 
     def _spawn(self) -> _Worker:
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_answer_queries, args=(self.location, self.server, child), daemon=True,
+        process = self._context.Process(target=_answer_queries, args=(self.location, self.server, child),
+                                        daemon=True,
                                         name="heritage-kg-query-worker")
         process.start()
         child.close()

@@ -17,7 +17,8 @@ from heritage_kg.graph.build import build_graph
 from heritage_kg.graph.namespaces import HK, Minter
 from heritage_kg.graph.queries import all_queries, load_query
 from heritage_kg.graph.stats import collection_stats
-from heritage_kg.graph.store import SparqlServerStore, open_store
+from heritage_kg.config import Settings
+from heritage_kg.graph.store import SparqlServerStore, open_store, server_endpoints
 from sparql_engines import free_port, isql, oxigraph_server  # noqa: F401  (free_port: for live_service)
 
 GRAPHS = Minter("https://w3id.org/heritage-kg/")
@@ -189,6 +190,29 @@ def test_a_virtuoso_whose_system_graphs_join_the_union_is_refused(virtuoso):
     with virtuoso_store(virtuoso) as store:
         assert not store.ask("ASK { ?s ?p ?o }")  # empty, its own graphs out of sight
 
+
+def test_settings_name_the_server_its_layout_and_credentials():
+    virtuoso = Settings(store="http://db:8890", store_server="virtuoso", store_user="dba",
+                        store_password="secret").store_server_endpoints()
+    assert (virtuoso.query_url, virtuoso.update_url, virtuoso.graph_store_url) == (
+        "http://db:8890/sparql", "http://db:8890/sparql-auth", "http://db:8890/sparql-graph-crud-auth")
+    assert (virtuoso.union_default_graph, virtuoso.auth, virtuoso.user) == ("native", "digest", "dba")
+    assert "secret" not in repr(virtuoso)
+    other = Settings(store="http://db:3030/kg", store_query_url="http://db:3030/kg/sparql",
+                     store_union_default_graph="native").store_server_endpoints()
+    assert (other.query_url, other.update_url, other.union_default_graph) == (
+        "http://db:3030/kg/sparql", "http://db:3030/kg/update", "native")
+    assert Settings(store="data/store").store_server_endpoints() is None
+    with pytest.raises(StoreError, match="no SPARQL server preset 'fuseki'"):
+        Settings(store="http://db:3030", store_server="fuseki").store_server_endpoints()
+
+
+def test_wrong_credentials_are_a_store_error_naming_the_setting(virtuoso):
+    store = open_store(virtuoso.url, server=server_endpoints(virtuoso.url, "virtuoso", user=virtuoso.user,
+                                                             password="not-the-password"))
+    with pytest.raises(StoreError, match="refused the credentials.*HERITAGE_KG_STORE_PASSWORD"):
+        store.update(f"INSERT DATA {{ GRAPH <{GRAPHS.graph('curator')}> {{ <urn:a> <urn:b> <urn:c> }} }}")
+    assert not store.ask("ASK { <urn:a> ?p ?o }")
 
 # last: the rebuild adds a build record, which the comparisons above would see
 def test_rebuilding_a_collection_replaces_its_graph_and_keeps_the_others(backend_store):
