@@ -20,7 +20,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import resource
 import shutil
 import statistics
 import sys
@@ -94,7 +93,8 @@ def _publish(location: str, server, path: str, graphs: list[str], answer) -> Non
     started = time.perf_counter()
     with open_store(location, server=server) as store:
         store.replace_graphs(Path(path), graphs)
-    answer.send((time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
+    # VmHWM, not ru_maxrss: the latter keeps the parent's peak across the fork and exec of spawn
+    answer.send((time.perf_counter() - started, PeakWatcher(os.getpid()).peak()))
 
 
 def publish_in_child(location: str, server, path: Path, graphs: list[str]) -> tuple[float, int]:
@@ -148,13 +148,14 @@ def time_queries(store, repeats: int) -> dict:
     return results
 
 
-def time_dataset_build(store, repeats: int, work: Path) -> dict:
-    from heritage_kg.learning.datasets import DatasetSpec, build_dataset
+def time_dataset_build(store, args, work: Path) -> dict:
+    from heritage_kg.learning.datasets import DEFAULT_TASKS, DatasetSpec, build_dataset
 
+    spec = {"tasks": tuple(args.dataset_tasks or DEFAULT_TASKS), "min_examples": args.min_examples}
     times, rows = [], 0
-    for run in range(repeats):
+    for run in range(args.dataset_repeats):
         started = time.perf_counter()
-        built = build_dataset(store, DatasetSpec(name=f"scale-{run}"), datasets_dir=work / "datasets")
+        built = build_dataset(store, DatasetSpec(name=f"scale-{run}", **spec), datasets_dir=work / "datasets")
         times.append(time.perf_counter() - started)
         rows = built.manifest.artworks
     shutil.rmtree(work / "datasets", ignore_errors=True)
@@ -167,46 +168,65 @@ def percentiles(times: list[float]) -> dict:
     return {"p50_s": round(statistics.median(ordered), 4), "p95_s": round(p95, 4), "runs": len(ordered)}
 
 
-# --- one engine through every size
+# --- the engines, each grown size by size
 
-def run_engine(engine: str, sizes: list[int], quads: Path, work: Path, args, results: dict) -> None:
-    from heritage_kg.graph.store import open_store, server_endpoints
-    from sparql_engines import oxigraph_server, virtuoso_server
+class Engine:
+    """One engine's store (its server started on entering), grown replica by replica."""
 
-    folder = work / engine
-    shutil.rmtree(folder, ignore_errors=True)
-    with ExitStack() as stack:
-        server, watcher = None, PeakWatcher(None)
-        if engine == "embedded":
-            location, data = str(folder / "store"), folder / "store"
-        elif engine == "oxigraph-server":
-            location = stack.enter_context(oxigraph_server(folder / "oxigraph"))
-            data = folder / "oxigraph"
-            watcher = PeakWatcher(_server_pid(location))
+    def __init__(self, name: str, work: Path, args, stack: ExitStack):
+        from sparql_engines import oxigraph_server, virtuoso_server
+
+        self.name, self.server, self.watcher = name, None, PeakWatcher(None)
+        folder = work / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        if name == "embedded":
+            self.location, self.data = str(folder / "store"), folder / "store"
+        elif name == "oxigraph-server":
+            self.location = stack.enter_context(oxigraph_server(folder / "oxigraph"))
+            self.data = folder / "oxigraph"
+            self.watcher = PeakWatcher(_server_pid(self.location))
         else:
+            from heritage_kg.graph.store import server_endpoints
+
             virtuoso = stack.enter_context(virtuoso_server(folder / "virtuoso", buffers_mb=args.virtuoso_buffers_mb))
-            location, data = virtuoso.url, folder / "virtuoso"
-            server = server_endpoints(virtuoso.url, "virtuoso", user=virtuoso.user, password=virtuoso.password)
-            watcher = PeakWatcher(virtuoso.pid)
-        built, build_seconds, client_peak = 0, 0.0, 0
+            self.location, self.data = virtuoso.url, folder / "virtuoso"
+            self.server = server_endpoints(virtuoso.url, "virtuoso", user=virtuoso.user, password=virtuoso.password)
+            self.watcher = PeakWatcher(virtuoso.pid)
+        self.replicas, self.build_seconds, self.client_peak = 0, 0.0, 0
+
+    def grow_to(self, size: int, quads: Path, work: Path) -> None:
+        for number in range(self.replicas, size):
+            path, graphs = replica(quads, number, work)
+            seconds, peak = publish_in_child(self.location, self.server, path, graphs)
+            self.build_seconds += seconds
+            self.client_peak = max(self.client_peak, peak)
+            print(f"{self.name}: replica {number} published in {seconds:.1f} s", flush=True)
+        self.replicas = size
+
+    def measure(self, size: int, args, work: Path) -> dict:
+        from heritage_kg.graph.store import open_store
+
+        with open_store(self.location, read_only=True, server=self.server) as store:
+            return {"engine": self.name, "size": size, "triples": store.triple_count(),
+                    "build_s": round(self.build_seconds, 1), "build_peak_bytes": self.client_peak,
+                    "server_peak_bytes": self.watcher.peak(), "disk_bytes": disk_bytes(self.data),
+                    "queries": time_queries(store, args.query_repeats),
+                    "dataset_build": time_dataset_build(store, args, work)}
+
+
+def run(sizes: list[int], engines: list[str], quads: Path, work: Path, args, results: dict) -> None:
+    """Every engine at the smallest size, then every engine at the next: the small sizes of all
+    engines are in the results early in a long run."""
+    with ExitStack() as stack:
+        started = [Engine(name, work, args, stack) for name in engines]
         for size in sizes:
-            for number in range(built, size):
-                path, graphs = replica(quads, number, work)
-                seconds, peak = publish_in_child(location, server, path, graphs)
-                build_seconds += seconds
-                client_peak = max(client_peak, peak)
-                print(f"{engine}: replica {number} published in {seconds:.1f} s", flush=True)
-            built = size
-            with open_store(location, read_only=True, server=server) as store:
-                triples = store.triple_count()
-                entry = {"engine": engine, "size": size, "triples": triples,
-                         "build_s": round(build_seconds, 1), "build_peak_bytes": client_peak,
-                         "server_peak_bytes": watcher.peak(), "disk_bytes": disk_bytes(data),
-                         "queries": time_queries(store, args.query_repeats),
-                         "dataset_build": time_dataset_build(store, args.dataset_repeats, work)}
-            results.setdefault("runs", []).append(entry)
-            save(results)
-            print(json.dumps({k: v for k, v in entry.items() if k != "queries"}), flush=True)
+            for engine in started:
+                engine.grow_to(size, quads, work)
+                entry = engine.measure(size, args, work)
+                results["runs"].append(entry)
+                save(results)
+                print(json.dumps({k: v for k, v in entry.items() if k != "queries"}), flush=True)
 
 
 def _server_pid(url: str) -> int | None:
@@ -223,10 +243,12 @@ def _server_pid(url: str) -> int | None:
 
 
 def save(results: dict) -> None:
+    """The results so far, and their tables beside them (scale.md), replaced atomically."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    temporary = OUT.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    os.replace(temporary, OUT)
+    for path, text in ((OUT, json.dumps(results, indent=2)), (OUT.with_suffix(".md"), table(results))):
+        temporary = path.with_suffix(path.suffix + ".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
 
 
 # --- the plot and the table
@@ -290,6 +312,10 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     parser.add_argument("--query-repeats", type=int, default=7)
     parser.add_argument("--dataset-repeats", type=int, default=3)
+    # the dataset `dataset build` makes (the default one; a small --source such as
+    # tests/fixtures/tate, for a quick try, needs its own tasks and --min-examples 1)
+    parser.add_argument("--dataset-tasks", nargs="+", default=None)
+    parser.add_argument("--min-examples", type=int, default=700)
     parser.add_argument("--virtuoso-buffers-mb", type=int, default=1024)
     parser.add_argument("--plot", action="store_true", help="only draw docs/scale.png and print the table")
     args = parser.parse_args()
@@ -306,8 +332,7 @@ def main() -> None:
     quads = base_quads(work, args.source)
     results["tate_build_s"] = round(time.perf_counter() - started, 1)
     save(results)
-    for engine in args.engines:
-        run_engine(engine, sorted(args.sizes), quads, work, args, results)
+    run(sorted(args.sizes), args.engines, quads, work, args, results)
     results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     save(results)
     plot(results)
