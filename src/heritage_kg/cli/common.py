@@ -36,7 +36,9 @@ def open_graph_store(store: str | None, *, read_only: bool = False):
     from heritage_kg.graph.store import open_store
 
     location = store_location(store)
-    return open_store(location, read_only=read_only, server=settings().store_server_endpoints(location))
+    # a folder needs no settings (reading them takes a third of a command's start-up)
+    server = settings().store_server_endpoints(location) if location.startswith(("http://", "https://")) else None
+    return open_store(location, read_only=read_only, server=server)
 
 
 def reports_errors(command):
