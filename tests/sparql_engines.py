@@ -126,7 +126,7 @@ HTTPProxyEnabled = 0
 Charset = UTF-8
 
 [SPARQL]
-ResultSetMaxRows = 10000000
+ResultSetMaxRows = {max_rows}
 MaxQueryCostEstimationTime = 0
 MaxQueryExecutionTime = 0
 """
@@ -143,9 +143,9 @@ def isql(port: int, password: str, statements: str | Path) -> str:
 
 
 @contextmanager
-def virtuoso_server(folder: Path, *, buffers_mb: int = 256):
-    """A private Virtuoso in `folder` on free loopback ports, with a fresh dba password; stopped
-    (checkpointed, then shut down) on exit."""
+def virtuoso_server(folder: Path, *, buffers_mb: int = 256, max_rows: int = 10_000_000):
+    """A private Virtuoso in `folder` on free loopback ports, with a fresh dba password, answers
+    of at most `max_rows` rows; stopped (checkpointed, then shut down) on exit."""
     if not Path(VIRTUOSO).exists():
         pytest.skip("no Virtuoso: `make test` installs virtuoso-opensource")
     folder.mkdir(parents=True, exist_ok=True)
@@ -153,7 +153,7 @@ def virtuoso_server(folder: Path, *, buffers_mb: int = 256):
     buffers = buffers_mb * 1024 // 8  # 8 KB pages
     (folder / "virtuoso.ini").write_text(VIRTUOSO_INI.format(
         folder=folder, sql_port=sql_port, http_port=http_port, vsp=VIRTUOSO_VSP, buffers=buffers,
-        dirty_buffers=buffers * 3 // 4))
+        dirty_buffers=buffers * 3 // 4, max_rows=max_rows))
     process = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(folder / "virtuoso.ini")],
                                cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{http_port}"

@@ -19,7 +19,7 @@ from heritage_kg.graph.queries import all_queries, load_query
 from heritage_kg.graph.stats import collection_stats
 from heritage_kg.config import Settings
 from heritage_kg.graph.store import SparqlServerStore, open_store, server_endpoints
-from sparql_engines import free_port, isql, oxigraph_server  # noqa: F401  (free_port: for live_service)
+from sparql_engines import free_port, isql, oxigraph_server, virtuoso_server  # noqa: F401  (free_port: live_service)
 
 GRAPHS = Minter("https://w3id.org/heritage-kg/")
 TATE_GRAPH, CMOA_GRAPH = GRAPHS.graph("tate"), GRAPHS.graph("cmoa")
@@ -213,6 +213,15 @@ def test_wrong_credentials_are_a_store_error_naming_the_setting(virtuoso):
     with pytest.raises(StoreError, match="refused the credentials.*HERITAGE_KG_STORE_PASSWORD"):
         store.update(f"INSERT DATA {{ GRAPH <{GRAPHS.graph('curator')}> {{ <urn:a> <urn:b> <urn:c> }} }}")
     assert not store.ask("ASK { <urn:a> ?p ?o }")
+
+def test_an_answer_virtuoso_cuts_at_its_row_limit_is_an_error(tmp_path):
+    # Virtuoso stops an answer at its ResultSetMaxRows without a word; the store says so instead
+    with virtuoso_server(tmp_path / "virtuoso", buffers_mb=64, max_rows=5) as server, \
+            virtuoso_store(server) as store:
+        store.update("INSERT DATA { GRAPH <urn:g> { %s } }" % " ".join(f"<urn:s{i}> <urn:p> {i} ." for i in range(6)))
+        assert len(store.select("SELECT ?s WHERE { ?s <urn:p> ?o } LIMIT 4")[1]) == 4
+        with pytest.raises(StoreError, match=r"ResultSetMaxRows \(5 rows\)"):
+            store.select("SELECT ?s WHERE { ?s <urn:p> ?o }")
 
 # last: the rebuild adds a build record, which the comparisons above would see
 def test_rebuilding_a_collection_replaces_its_graph_and_keeps_the_others(backend_store):
