@@ -11,7 +11,7 @@ AUTHORITIES ?= ../shared/data/authorities
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install build-graph serve bench clean browser java
+.PHONY: demo test install build-graph serve bench clean browser java virtuoso
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -42,7 +42,12 @@ browser:
 java:
 	@if ! command -v java >/dev/null 2>&1; then apt-get update && apt-get install -y default-jre-headless; fi
 
-test: install browser java
+# The store tests run on Virtuoso too: Debian's virtuoso-opensource, started privately per test
+# session (tests/sparql_engines.py); its packaged service is not used.
+virtuoso:
+	@if [ ! -x /usr/bin/virtuoso-t ] || [ ! -x /usr/bin/isql-vt ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y virtuoso-opensource; fi
+
+test: install browser java virtuoso
 	$(BIN)/python -m pytest
 
 bench: install

@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         workers = QueryWorkers(settings.store, settings.sparql_workers or max(2, os.cpu_count() or 2),
-                               settings.sparql_timeout_s)
+                               settings.sparql_timeout_s, settings.store_server_endpoints())
         workers.start()
         app.state.query_workers = workers
         # Pillow's own guard against decompression bombs, at the service's limit, for as long as it

@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.query_workers import QueryWorkers
 from api.result_cache import ResultCache
 from heritage_kg.config import Settings, get_settings
-from heritage_kg.graph.store import GraphStore, open_store
+from heritage_kg.graph.store import GraphStore, ServerEndpoints, open_store
 from heritage_kg.inference.linking import ArtworkLinker
 
 
@@ -31,29 +31,29 @@ SettingsDep = Annotated[Settings, Depends(settings)]
 
 
 @lru_cache
-def _store(location: str) -> GraphStore:
+def _store(location: str, server: ServerEndpoints | None) -> GraphStore:
     # Read-only: the service reads; the one writer (SPARQL updates) opens the store only to write.
-    return open_store(location, read_only=True)
+    return open_store(location, read_only=True, server=server)
 
 
 async def get_store(config: SettingsDep) -> GraphStore:
-    return _store(config.store)
+    return _store(config.store, config.store_server_endpoints())
 
 
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 
 
 @lru_cache
-def _writer(location: str) -> GraphStore:
+def _writer(location: str, server: ServerEndpoints | None) -> GraphStore:
     # One writer for the service's life: an embedded store keeps its generation open for writing
     # between updates, and hands it over when a build or another process needs it.
-    return open_store(location)
+    return open_store(location, server=server)
 
 
-def apply_update(location: str, update: str) -> None:
-    """Runs a SPARQL update. Readers (the query workers, get_store()) see it at their next query:
-    the store's data version moved on, so they reopen their read-only view."""
-    _writer(location).update(update)
+def apply_update(config: Settings, update: str) -> None:
+    """Runs a SPARQL update on the settings' store. Readers (the query workers, get_store()) see
+    it at their next query: the store's data version moved on, so they reopen their read-only view."""
+    _writer(config.store, config.store_server_endpoints()).update(update)
 
 
 _updates_one_at_a_time = asyncio.Lock()
@@ -77,7 +77,7 @@ async def apply_curator_update(config: Settings, workers: QueryWorkers, update: 
     for a curator: a review, a write-back) through the service's one writer, one at a time, and
     returns once the query workers read it: reads that follow see it, and none waits."""
     async with _updates_one_at_a_time:
-        await run_in_threadpool(apply_update, config.store, update)
+        await run_in_threadpool(apply_update, config, update)
         await workers.catch_up()
 
 
@@ -93,7 +93,8 @@ def service_parts(app) -> tuple[Settings, GraphStore, QueryWorkers, ResultCache]
     """What the dependencies above give, for a route that does without FastAPI's dependency
     machinery (api.routers.sparql.query_route)."""
     config = getattr(app.state, "settings", None) or get_settings()
-    return config, _store(config.store), app.state.query_workers, app.state.result_cache
+    store = _store(config.store, config.store_server_endpoints())
+    return config, store, app.state.query_workers, app.state.result_cache
 
 
 @lru_cache

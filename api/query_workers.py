@@ -76,11 +76,12 @@ def _read_answer(frame: memoryview) -> SerializedAnswer:
     return SerializedAnswer(bytes(frame[start + version_length:]), media_type, truncated, rows, version)
 
 
-def _answer_queries(location: str, connection: Connection) -> None:
-    """A worker's life: answer each request on `connection` until told to stop (None)."""
+def _answer_queries(location: str, server, connection: Connection) -> None:
+    """A worker's life: answer each request on `connection` until told to stop (None). `server`:
+    the endpoints of a server store (ServerEndpoints), None for a folder."""
     from heritage_kg.graph.store import open_store
 
-    store = open_store(location, read_only=True)
+    store = open_store(location, read_only=True, server=server)
     pipe = socket.socket(fileno=os.dup(connection.fileno()))  # for replies: see _send_frame
     reopens = hasattr(store, "reopen_in_background")  # an embedded store; a server store is always current
     while True:
@@ -290,11 +291,12 @@ class _Worker:
 
 
 class QueryWorkers:
-    """`size` worker processes over the store at `location`; `answer()` runs one query on an idle
-    worker, waiting at most `timeout_s` for it."""
+    """`size` worker processes over the store at `location` (a server store at the `server`
+    endpoints); `answer()` runs one query on an idle worker, waiting at most `timeout_s` for it."""
 
-    def __init__(self, location: str, size: int, timeout_s: float):
+    def __init__(self, location: str, size: int, timeout_s: float, server=None):
         self.location = location
+        self.server = server
         self.size = size
         self.timeout_s = timeout_s
         self._context = multiprocessing.get_context("spawn")  # never fork a process running an event loop
@@ -312,7 +314,8 @@ class QueryWorkers:
 
     def _spawn(self) -> _Worker:
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_answer_queries, args=(self.location, child), daemon=True,
+        process = self._context.Process(target=_answer_queries, args=(self.location, self.server, child),
+                                        daemon=True,
                                         name="heritage-kg-query-worker")
         process.start()
         child.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -13,7 +14,8 @@ import pytest
 
 from heritage_kg.config import get_settings
 from heritage_kg.graph.build import build_graph
-from heritage_kg.graph.store import open_store
+from heritage_kg.graph.store import GraphStore, open_store, server_endpoints
+from sparql_engines import Virtuoso, virtuoso_server
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -43,12 +45,35 @@ def require_real_data(*paths: Path) -> None:
 
 
 def store_of_fixtures(location, tate=TATE_FIXTURE, cmoa=CMOA_FIXTURE):
-    """The store at `location` (a folder or a server URL) with the Tate and CMOA fixtures (or the
-    collection folders given) built in."""
-    store = open_store(location)
+    """The store at `location` (a folder, a server URL or an open store) with the Tate and CMOA
+    fixtures (or the collection folders given) built in."""
+    store = location if isinstance(location, GraphStore) else open_store(location)
     build_graph(store, "tate", str(tate))
     build_graph(store, "cmoa", str(cmoa))
     return store
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory):
+    """The test session's private Virtuoso (`make test` installs it; skipped, saying so, where it
+    is missing): its own folder, ini and loopback ports, stopped at the end of the session. Tests
+    take it in turn through `virtuoso_store`, which empties it after each."""
+    with virtuoso_server(tmp_path_factory.mktemp("virtuoso")) as server:
+        yield server
+
+
+@contextmanager
+def virtuoso_store(server: Virtuoso):
+    """A server store on the session's Virtuoso, as the `virtuoso` preset reaches it; every graph
+    it made is dropped on exit."""
+    store = open_store(server.url, server=server_endpoints(server.url, "virtuoso", user=server.user,
+                                                            password=server.password))
+    try:
+        yield store
+    finally:
+        for graph in store.named_graphs():
+            store.update(f"DROP SILENT GRAPH <{graph}>")
+        store.close()
 
 
 @pytest.fixture(scope="session")

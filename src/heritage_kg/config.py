@@ -5,13 +5,16 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from heritage_kg.graph.namespaces import DEFAULT_BASE_IRI
 from heritage_kg.resources import KG_DIR, ONTOLOGY_DIR
+
+if TYPE_CHECKING:
+    from heritage_kg.graph.store.endpoints import ServerEndpoints
 
 
 class Settings(BaseSettings):
@@ -19,6 +22,21 @@ class Settings(BaseSettings):
 
     # A folder for the embedded Oxigraph store, or the URL of a SPARQL 1.1 server.
     store: str = "data/store"
+    # A server store: the engine's preset ("oxigraph": /query, /update, /store and the
+    # union-default-graph parameter; "virtuoso": /sparql, /sparql-auth, /sparql-graph-crud-auth by
+    # digest auth, its default graph the union), and, for another layout, each URL in full.
+    store_server: str = "oxigraph"
+    store_query_url: str | None = None
+    store_update_url: str | None = None
+    store_graph_store_url: str | None = None
+    # how a query's default graph becomes the union of the named graphs: "parameter" (Oxigraph's
+    # union-default-graph) or "native" (the server's default graph is the union); the preset's if unset
+    store_union_default_graph: str | None = None
+    # who updates and loads: Virtuoso's dba or a user with the SPARQL_UPDATE role
+    store_user: str | None = None
+    store_password: str | None = Field(default=None, repr=False)
+    store_auth: str | None = None  # "basic" or "digest"; the preset's if unset
+    store_load_chunk_triples: int = 100_000  # triples per Graph Store post of a bulk load
     # Every IRI the builder mints starts with this; a deployment sets its own domain.
     base_iri: str = DEFAULT_BASE_IRI
     # Downloads (collection archives, images) are cached here.
@@ -61,6 +79,20 @@ class Settings(BaseSettings):
     # The project's own resources (resources.py); a deployment may point at edited copies.
     kg_dir: Path = KG_DIR
     ontology_dir: Path = ONTOLOGY_DIR
+
+    def store_server_endpoints(self, location: str | None = None) -> ServerEndpoints | None:
+        """The endpoints of the server store at `location` (the `store` setting by default), or
+        None when it is a folder."""
+        from heritage_kg.graph.store.endpoints import server_endpoints  # the store package: only when asked
+
+        location = location or self.store
+        if not location.startswith(("http://", "https://")):
+            return None
+        return server_endpoints(location, self.store_server, query_url=self.store_query_url,
+                                update_url=self.store_update_url, graph_store_url=self.store_graph_store_url,
+                                user=self.store_user, password=self.store_password, auth=self.store_auth,
+                                union_default_graph=self.store_union_default_graph,
+                                load_chunk_triples=self.store_load_chunk_triples)
 
     @field_validator("sparql_service_allow", mode="before")
     @classmethod

@@ -26,6 +26,11 @@ class BuildError(HeritageKGError):
     """A graph build failed; the previous store is left as it was."""
 
 
+class UnsupportedQueryError(QueryError):
+    """The store's engine cannot run a query that SPARQL 1.1 allows (e.g. Virtuoso's transitive
+    paths with neither end bound); the message names the engine. Never a different answer."""
+
+
 class NotAcceptableError(QueryError):
     """None of the result formats a client accepts can carry the answer to its query."""
 

@@ -30,6 +30,17 @@ def store_location(store: str | None) -> str:
     return store or settings().store
 
 
+def open_graph_store(store: str | None, *, read_only: bool = False):
+    """The store a command works on: the --store option or the setting, a server store at the
+    endpoints and with the credentials the settings give (HERITAGE_KG_STORE_SERVER, ...)."""
+    from heritage_kg.graph.store import open_store
+
+    location = store_location(store)
+    # a folder needs no settings (reading them takes a third of a command's start-up)
+    server = settings().store_server_endpoints(location) if location.startswith(("http://", "https://")) else None
+    return open_store(location, read_only=read_only, server=server)
+
+
 def reports_errors(command):
     """Turns a HeritageKGError into 'error: ...' on stderr and exit code 2."""
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import StoreOption, console, reports_errors, settings, store_location
+from heritage_kg.cli.common import StoreOption, console, open_graph_store, reports_errors, settings
 
 if TYPE_CHECKING:
     from heritage_kg.learning.datasets import TrainingSet
@@ -48,7 +48,6 @@ def build_command(
 ):
     """Select labels, split them 80/10/10 by iterative stratification, write the dataset folder
     (table.parquet + manifest.json) and print its label table."""
-    from heritage_kg.graph.store import open_store
     from heritage_kg.learning.datasets import ALL_MEDIA, DEFAULT_TASKS, DatasetSpec, build_dataset, build_medium_subsets
 
     config = settings()
@@ -63,7 +62,7 @@ def build_command(
         images = ImageCache(config.images_dir)
     where = {"datasets_dir": config.datasets_dir, "base_iri": config.base_iri, "images": images}
     started = time.perf_counter()
-    with open_store(store_location(store), read_only=True) as graph_store:
+    with open_graph_store(store, read_only=True) as graph_store:
         built = build_medium_subsets(graph_store, spec, **where) if each_medium \
             else [build_dataset(graph_store, spec, **where)]
     print_label_table(built[0])

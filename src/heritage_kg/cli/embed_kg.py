@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from heritage_kg.cli.common import StoreOption, console, reports_errors, settings, store_location
+from heritage_kg.cli.common import StoreOption, console, open_graph_store, reports_errors, settings
 from heritage_kg.cli.embed import embed_app
 
 
@@ -36,11 +36,10 @@ def embed_kg(
 ):
     """Knowledge-graph vectors keyed by entity IRI, saved as a feature table; artists without a
     vector are masked."""
-    from heritage_kg.graph.store import open_store
 
     config = settings()
     where = {"datasets_dir": config.datasets_dir, "features_dir": config.features_dir, "folder": out}
-    with open_store(store_location(store), read_only=True) as graph_store:
+    with open_graph_store(store, read_only=True) as graph_store:
         if vectors is not None:
             _outside_vectors(graph_store, dataset, vectors, where)
         else:

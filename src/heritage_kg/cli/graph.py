@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import StoreOption, console, progress_bars, reports_errors, settings, store_location
+from heritage_kg.cli.common import StoreOption, console, open_graph_store, progress_bars, reports_errors, settings
 from heritage_kg.errors import QueryError
 
 
@@ -37,10 +37,9 @@ def build_graph_command(
     """Load a collection into the graph store, replacing its previous graph atomically, then
     rebuild the search box's full-text index from the store (see search-index)."""
     from heritage_kg.graph.build import build_graph
-    from heritage_kg.graph.store import open_store
 
     config = settings()
-    with open_store(store_location(store)) as graph_store, progress_bars() as progress:
+    with open_graph_store(store) as graph_store, progress_bars() as progress:
         report = build_graph(graph_store, collection.value, source, base_iri=config.base_iri,
                              cache_dir=config.cache_dir, glossary=config.kg_dir / "medium_glossary.toml",
                              ontology=config.ontology_dir / "heritage.ttl", progress=progress)
@@ -93,9 +92,8 @@ def stats(store: str = StoreOption):
     from rich.table import Table
 
     from heritage_kg.graph.stats import collection_stats
-    from heritage_kg.graph.store import open_store
 
-    with open_store(store_location(store), read_only=True) as graph_store:
+    with open_graph_store(store, read_only=True) as graph_store:
         summary = collection_stats(graph_store)
     table = Table("collection", "artworks", "artists", "subject concepts", title="Collections")
     for row in summary.collections:
@@ -123,10 +121,9 @@ def query(
     """Run a SELECT query over all graphs and print its rows."""
     from rich.table import Table
 
-    from heritage_kg.graph.store import open_store
 
     text, bindings = _query_text(query, param)
-    with open_store(store_location(store), read_only=True) as graph_store:
+    with open_graph_store(store, read_only=True) as graph_store:
         variables, rows = graph_store.select(text, bindings)
     if output is OutputFormat.csv:
         writer = csv.writer(sys.stdout)
@@ -176,7 +173,6 @@ def validate(
 ):
     """Check the store against the SHACL shapes in ontology/shapes.ttl and, with --reasoner, the
     ontology with HermiT. Exit status 1 when either finds a fault."""
-    from heritage_kg.graph.store import open_store
     from heritage_kg.graph.validation import load_ontology, reason, validate_store
 
     config = settings()
@@ -186,7 +182,7 @@ def validate(
         for line in reasoned.summary_lines():
             console.print(line, highlight=False)
         sound = reasoned.sound
-    with open_store(store_location(store), read_only=True) as graph_store, progress_bars() as progress:
+    with open_graph_store(store, read_only=True) as graph_store, progress_bars() as progress:
         report = validate_store(graph_store, shapes_file=config.ontology_dir / "shapes.ttl", sample=sample or None,
                                 progress=progress)
     for line in report.summary_lines():

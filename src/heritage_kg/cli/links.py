@@ -10,7 +10,7 @@ import typer
 
 from heritage_kg.cli import app
 from heritage_kg.cli.common import (
-    StoreOption, console, err_console, progress_bars, reports_errors, settings, store_location,
+    StoreOption, console, err_console, open_graph_store, progress_bars, reports_errors, settings, store_location,
 )
 
 
@@ -37,12 +37,11 @@ def link_artists_command(
     from rich.table import Table
 
     from heritage_kg.graph.linking import LinkStatus, MatchRules, WikidataService, link_artists
-    from heritage_kg.graph.store import open_store
 
     config = settings()
     rules = MatchRules(tolerance=tolerance, threshold=threshold)
     wikidata = WikidataService(config.wikidata_sparql_url, config.sparql_timeout_s) if online else None
-    with open_store(store_location(store)) as graph_store:
+    with open_graph_store(store) as graph_store:
         report = link_artists(graph_store, base_iri=config.base_iri, links_dir=links_dir or config.kg_dir / "links",
                               authorities_dir=None if no_authorities else authorities or config.authorities_dir,
                               table=table or (None if links_dir else config.links_table), rules=rules, wikidata=wikidata)

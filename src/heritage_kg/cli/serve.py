@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import StoreOption, console, reports_errors, settings, store_location
+from heritage_kg.cli.common import StoreOption, console, open_graph_store, reports_errors, settings, store_location
 
 
 @app.command()
@@ -20,10 +20,9 @@ def serve(
     import uvicorn
 
     from api.app import create_app
-    from heritage_kg.graph.store import open_store
 
     location = store_location(store)
-    with open_store(location, read_only=True) as graph_store:
+    with open_graph_store(location, read_only=True) as graph_store:
         graphs = graph_store.named_graphs()  # fails here, with a clear message, if there is no store
     console.print(f"serving {location} ({len(graphs)} named graphs) on http://{host}:{port}/ "
                   f"(SPARQL endpoint: http://{host}:{port}/sparql)")

@@ -9,8 +9,8 @@ from pathlib import Path
 import typer
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import (StoreOption, console, err_console, progress_bars, reports_errors, settings,
-                                   store_location)
+from heritage_kg.cli.common import (StoreOption, console, err_console, open_graph_store, progress_bars, reports_errors,
+                                   settings, store_location)
 from heritage_kg.errors import TrainingError
 from heritage_kg.learning.run_config import RunConfig
 
@@ -57,10 +57,9 @@ def train_command(
     location = store_location(store)
     # The default store is used only where it exists: a first training must not create an empty one.
     if register and (store or "://" in location or Path(location).is_dir()):
-        from heritage_kg.graph.store import open_store
         from heritage_kg.learning.registry import register_run
 
-        with open_store(location) as graph_store:
+        with open_graph_store(location) as graph_store:
             model = register_run(graph_store, run, base_iri=settings().base_iri, datasets_dir=settings().datasets_dir)
         console.print(f"registered {model} in the models graph of {location}", highlight=False)
     elif register:
@@ -109,10 +108,9 @@ def _graph_rows(store: str, query_name: str, values: dict, columns: tuple[str, .
     from rdflib import Literal
 
     from heritage_kg.graph.queries import load_query
-    from heritage_kg.graph.store import open_store
 
     query = load_query(query_name)
-    with open_store(store, read_only=True) as graph_store:
+    with open_graph_store(store, read_only=True) as graph_store:
         _, answers = graph_store.select(query.text, query.bindings(values))
 
     def cell(term) -> str:
@@ -161,7 +159,6 @@ def show_command(name: str = typer.Argument(..., help="A run's name (its folder 
 def register_command(name: str = typer.Argument(..., help="A run's name (its folder under the models folder)."),
                      store: str = StoreOption):
     """Record a finished run in the store's models graph (again: its record is replaced)."""
-    from heritage_kg.graph.store import open_store
     from heritage_kg.learning.registry import register_run
     from heritage_kg.learning.runs import load_run
 
@@ -169,6 +166,6 @@ def register_command(name: str = typer.Argument(..., help="A run's name (its fol
     if not folder.is_dir():
         raise TrainingError(f"no run {name!r} in {settings().models_dir}; 'heritage-kg models list' lists them")
     run = load_run(folder, with_model=False)
-    with open_store(store_location(store)) as graph_store:
+    with open_graph_store(store) as graph_store:
         model = register_run(graph_store, run, base_iri=settings().base_iri, datasets_dir=settings().datasets_dir)
     console.print(f"registered {model} in the models graph of {store_location(store)}", highlight=False)

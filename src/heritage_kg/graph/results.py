@@ -253,6 +253,13 @@ def declares_dataset(sparql: str) -> bool:
     return bool(_FROM.search(keywords_only(sparql)))
 
 
+@lru_cache(maxsize=1024)
+def query_form(sparql: str) -> str | None:
+    """SELECT, CONSTRUCT, DESCRIBE or ASK: the form of the query (None for an unreadable one)."""
+    form = _FORM.search(keywords_only(sparql))
+    return form.group(1).upper() if form else None
+
+
 @dataclass(frozen=True)
 class _Select:
     """What the cap needs to know of a SELECT query, read once per query text."""

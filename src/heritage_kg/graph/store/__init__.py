@@ -1,7 +1,8 @@
 """The one interface through which the platform reaches its graph store.
 
 `open_store(location)` gives the embedded backend (pyoxigraph on disk, `embedded.py`) for a
-folder, or the server backend (a SPARQL 1.1 server, `server.py`) for an http(s) URL. Backends are
+folder, or the server backend (a SPARQL 1.1 server, `server.py`) for an http(s) URL, at the
+endpoints `server` names (`endpoints.py`; an Oxigraph server's by default). Backends are
 registered by name and imported only when first opened, so this package imports neither, and
 neither imports this face. Nothing else in the project imports pyoxigraph for storage."""
 
@@ -12,8 +13,10 @@ import os
 from pathlib import Path
 
 from heritage_kg.graph.store.base import GraphStore, Row, declares_dataset, to_rdflib
+from heritage_kg.graph.store.endpoints import ServerEndpoints, server_endpoints
 
-__all__ = ["GraphStore", "Row", "backend", "declares_dataset", "is_server_location", "open_store", "register_backend", "to_rdflib",
+__all__ = ["GraphStore", "Row", "ServerEndpoints", "backend", "declares_dataset", "is_server_location", "open_store",
+           "register_backend", "server_endpoints", "to_rdflib",
            "EmbeddedStore", "SparqlServerStore"]
 
 # name -> "module:Class", imported on first use
@@ -41,11 +44,13 @@ def is_server_location(location: str | os.PathLike) -> bool:
     return str(location).startswith(("http://", "https://"))
 
 
-def open_store(location: str | os.PathLike, *, read_only: bool = False) -> GraphStore:
-    """The store at `location`: an http(s) URL is a SPARQL server, anything else a folder."""
+def open_store(location: str | os.PathLike, *, read_only: bool = False,
+               server: ServerEndpoints | None = None) -> GraphStore:
+    """The store at `location`: an http(s) URL is a SPARQL server (at the `server` endpoints
+    when given, else Oxigraph's layout under the URL), anything else a folder."""
     text = str(location)
     if is_server_location(text):
-        return backend("server")(text)
+        return backend("server")(server or text)
     return backend("embedded")(Path(text), read_only=read_only)
 
 
