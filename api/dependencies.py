@@ -98,13 +98,13 @@ def service_parts(app) -> tuple[Settings, GraphStore, QueryWorkers, ResultCache]
 
 
 @lru_cache
-def _artwork_linker(location: str, base_iri: str, features_dir: Path) -> ArtworkLinker:
+def _artwork_linker(location: str, server: ServerEndpoints | None, base_iri: str, features_dir: Path) -> ArtworkLinker:
     # One for the service's life: it keeps the collections it read until the store's data changes.
-    return ArtworkLinker(_store(location), base_iri=base_iri, features_dir=features_dir)
+    return ArtworkLinker(_store(location, server), base_iri=base_iri, features_dir=features_dir)
 
 
 async def artwork_linker(config: SettingsDep) -> ArtworkLinker:
-    return _artwork_linker(config.store, config.base_iri, config.features_dir)
+    return _artwork_linker(config.store, config.store_server_endpoints(), config.base_iri, config.features_dir)
 
 
 LinkerDep = Annotated[ArtworkLinker, Depends(artwork_linker)]

@@ -9,7 +9,7 @@ import time
 import typer
 
 from heritage_kg.cli import app
-from heritage_kg.cli.common import StoreOption, console, progress_bars, reports_errors, settings, store_location
+from heritage_kg.cli.common import StoreOption, console, open_graph_store, progress_bars, reports_errors, settings
 from heritage_kg.cli.graph import Collection
 
 predictions_app = typer.Typer(help="The classification runs written back into the graph.", no_args_is_help=True)
@@ -31,13 +31,12 @@ def classify_command(
     one predictions graph for the run (atomic: all or nothing), replacing the model's older
     predictions for the same artworks."""
     from heritage_kg.errors import SourceError
-    from heritage_kg.graph.store import open_store
     from heritage_kg.inference.predict import ArtworkClassifier, find_model
     from heritage_kg.inference.writeback import PredictionRun, classify_and_write, collection_artworks
 
     config, collection = settings(), collection.value
     clock = time.perf_counter()
-    with open_store(store_location(store)) as graph_store:
+    with open_graph_store(store) as graph_store:
         artworks = collection_artworks(graph_store, collection, base_iri=config.base_iri,
                                        only_unannotated=only_unannotated)
         if not artworks:
@@ -64,10 +63,9 @@ def classify_command(
 @reports_errors
 def list_command(store: str = StoreOption):
     """The classification runs in the store, newest first, with their predictions now."""
-    from heritage_kg.graph.store import open_store
     from heritage_kg.inference.writeback import list_runs
 
-    with open_store(store_location(store), read_only=True) as graph_store:
+    with open_graph_store(store, read_only=True) as graph_store:
         runs = list_runs(graph_store)
     if not runs:
         console.print("no classification run in the store; 'heritage-kg classify --collection C --model M' "
@@ -84,10 +82,9 @@ def show_command(run: str = typer.Argument(..., help="A run's id, as 'prediction
                  limit: int = typer.Option(50, "--limit", min=0, help="Predictions to print (0: all)."),
                  store: str = StoreOption):
     """A run's provenance and its predictions, by artwork then rank."""
-    from heritage_kg.graph.store import open_store
     from heritage_kg.inference.writeback import find_run, run_predictions
 
-    with open_store(store_location(store), read_only=True) as graph_store:
+    with open_graph_store(store, read_only=True) as graph_store:
         summary = find_run(graph_store, run, base_iri=settings().base_iri)
         console.print(f"run {summary.run}\ngraph {summary.graph}\nmodel {summary.model}\n"
                       f"started {summary.started}\nended {summary.ended}\nagents {' '.join(summary.agents)}\n"
@@ -106,10 +103,9 @@ def show_command(run: str = typer.Argument(..., help="A run's id, as 'prediction
 def drop_command(run: str = typer.Argument(..., help="A run's id, as 'predictions list' shows it, or its graph."),
                  store: str = StoreOption):
     """Remove a run's predictions graph: the run and its predictions (curators' reviews stay)."""
-    from heritage_kg.graph.store import open_store
     from heritage_kg.inference.writeback import drop_run, find_run
 
-    with open_store(store_location(store)) as graph_store:
+    with open_graph_store(store) as graph_store:
         summary = find_run(graph_store, run, base_iri=settings().base_iri)
         drop_run(graph_store, summary)
     console.print(f"dropped <{summary.graph}>: {summary.predictions:,} predictions about "

@@ -66,9 +66,8 @@ def search_index_command(store: str = StoreOption):
     """Rebuild the full-text index of artwork titles and artist names that the service's search
     box reads: beside an embedded store, or at HERITAGE_KG_SEARCH_INDEX (which a store that is a
     SPARQL server needs). build-graph runs it; run it yourself after a build made elsewhere."""
-    from heritage_kg.graph.store import open_store
 
-    with open_store(store_location(store), read_only=True) as graph_store:
+    with open_graph_store(store, read_only=True) as graph_store:
         _rebuild_search_index(graph_store, settings())
 
 

@@ -10,7 +10,7 @@ import typer
 
 from heritage_kg.cli import app
 from heritage_kg.cli.common import (
-    StoreOption, console, err_console, open_graph_store, progress_bars, reports_errors, settings, store_location,
+    StoreOption, console, err_console, open_graph_store, progress_bars, reports_errors, settings,
 )
 
 
@@ -91,11 +91,10 @@ def link_artworks_command(
     (owl:sameAs), its subjects and its title's meaning; write the best links, with their scores,
     reasons and the run's provenance, into the artwork links graph (replacing that direction's
     previous links). Encodes both collections' titles first, once (cached)."""
-    from heritage_kg.graph.store import open_store
     from heritage_kg.inference.linking import link_artworks, review_sample, write_review_table
 
     config = settings()
-    with open_store(store_location(store)) as graph_store, progress_bars() as progress:
+    with open_graph_store(store) as graph_store, progress_bars() as progress:
         report = link_artworks(graph_store, base_iri=config.base_iri, features_dir=config.features_dir,
                                source=source, target=target, k=k, min_score=min_score, progress=progress)
         if sample is not None:
