@@ -30,7 +30,12 @@ async def settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(settings)]
 
 
-@lru_cache
+# A service reads one store; a few entries cover the apps of one process (tests make many), and
+# an entry let go closes its store and frees its caches.
+_OPEN_STORES = 4
+
+
+@lru_cache(maxsize=_OPEN_STORES)
 def _store(location: str, server: ServerEndpoints | None) -> GraphStore:
     # Read-only: the service reads; the one writer (SPARQL updates) opens the store only to write.
     return open_store(location, read_only=True, server=server)
@@ -43,7 +48,7 @@ async def get_store(config: SettingsDep) -> GraphStore:
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 
 
-@lru_cache
+@lru_cache(maxsize=_OPEN_STORES)
 def _writer(location: str, server: ServerEndpoints | None) -> GraphStore:
     # One writer for the service's life: an embedded store keeps its generation open for writing
     # between updates, and hands it over when a build or another process needs it.
@@ -97,7 +102,7 @@ def service_parts(app) -> tuple[Settings, GraphStore, QueryWorkers, ResultCache]
     return config, store, app.state.query_workers, app.state.result_cache
 
 
-@lru_cache
+@lru_cache(maxsize=_OPEN_STORES)
 def _artwork_linker(location: str, server: ServerEndpoints | None, base_iri: str, features_dir: Path) -> ArtworkLinker:
     # One for the service's life: it keeps the collections it read until the store's data changes.
     return ArtworkLinker(_store(location, server), base_iri=base_iri, features_dir=features_dir)

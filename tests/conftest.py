@@ -53,6 +53,21 @@ def store_of_fixtures(location, tate=TATE_FIXTURE, cmoa=CMOA_FIXTURE):
     return store
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _release_service_caches():
+    """The apps a test module makes open stores and artwork linkers that the service's caches
+    keep (api/dependencies.py); they go with the module, so the process that runs the whole suite
+    does not hold every one of them."""
+    yield
+    import gc
+
+    from api import dependencies
+
+    for cached in (dependencies._store, dependencies._writer, dependencies._artwork_linker):
+        cached.cache_clear()
+    gc.collect()
+
+
 @pytest.fixture(scope="session")
 def virtuoso(tmp_path_factory):
     """The test session's private Virtuoso (`make test` installs it; skipped, saying so, where it
