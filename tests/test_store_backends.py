@@ -152,7 +152,8 @@ NAMED_QUERIES = [
     ("service_artworks_under_subject", {"label": "nature"}),  # the example's "sea" is not in the fixtures
     ("dataset_tasks", {"scheme": URIRef("https://w3id.org/heritage-kg/tate/subjects")}),
     ("dataset_categories", {"task": TATE_NATURE}),
-    ("dataset_annotations", {"task": TATE_NATURE}),
+    ("dataset_annotations", {"task": TATE_NATURE,
+                             "reviews": URIRef("https://w3id.org/heritage-kg/graph/curator/reviews")}),
     ("dataset_artworks", {"collection": URIRef("https://w3id.org/heritage-kg/tate")}),
 ]
 
