@@ -108,8 +108,14 @@ def _artwork_linker(location: str, server: ServerEndpoints | None, base_iri: str
     return ArtworkLinker(_store(location, server), base_iri=base_iri, features_dir=features_dir)
 
 
-async def artwork_linker(config: SettingsDep) -> ArtworkLinker:
+def linker_for(config: Settings) -> ArtworkLinker:
+    """The service's artwork linker, for a route that needs it only on some requests
+    (POST /classify?links=true)."""
     return _artwork_linker(config.store, config.store_server_endpoints(), config.base_iri, config.features_dir)
+
+
+async def artwork_linker(config: SettingsDep) -> ArtworkLinker:
+    return linker_for(config)
 
 
 LinkerDep = Annotated[ArtworkLinker, Depends(artwork_linker)]

@@ -12,7 +12,7 @@ import anyio.from_thread
 import torch
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 
-from api.dependencies import LinkerDep, SettingsDep, StoreDep, apply_curator_update, require_update_token
+from api.dependencies import SettingsDep, StoreDep, apply_curator_update, linker_for, require_update_token
 from api.schemas import ArtworkLinkAnswer, Classification, WrittenRunAnswer
 from heritage_kg.config import Settings
 from heritage_kg.errors import ClassificationRequestError, UnknownModelError
@@ -50,7 +50,7 @@ class LoadedModels:
 @router.post("/classify", response_model=Classification,
              summary="Predict an artwork's subjects")
 def classify(
-    request: Request, config: SettingsDep, store: StoreDep, linker: LinkerDep,
+    request: Request, config: SettingsDep, store: StoreDep,
     image: Annotated[UploadFile | None, File(description="the artwork's image (JPEG, PNG, ...)")] = None,
     title: Annotated[str | None, Form(description="the artwork's title")] = None,
     artist: Annotated[str | None, Form(description="the artist's name (exactly as the graph has it) or IRI")] = None,
@@ -91,7 +91,8 @@ def classify(
         answer.written = write_back(request, config, store, prediction, curator)
     if links:
         artists = classifier.artists_of(store, artist.strip()) if artist and artist.strip() else []
-        found = linker.links_for_prediction(prediction, title=title, artists=artists)
+        # the linker only when asked: a plain classification never builds one
+        found = linker_for(config).links_for_prediction(prediction, title=title, artists=artists)
         answer.links = {to: [ArtworkLinkAnswer.of(link) for link in ranked] for to, ranked in found.items()}
     return answer
 
