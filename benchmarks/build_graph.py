@@ -78,12 +78,10 @@ def main() -> None:
             builds.append(_in_fresh_process(_build, args.source, str(store_dir)))
         # the same quads as N-Quads, for the raw loader
         from heritage_kg.graph.store import open_store
-        import pyoxigraph
 
         nquads = work / "tate.nq"
-        dumped = pyoxigraph.Store.read_only(str(open_store(work / "store-0").current_generation()))
-        dumped.dump(str(nquads), format=pyoxigraph.RdfFormat.N_QUADS)
-        del dumped
+        with open_store(work / "store-0") as built:
+            built.export_quads(nquads)
         raws = [_in_fresh_process(_raw_load, str(nquads), str(work / f"raw-{run}")) for run in range(args.repeat)]
         build = min(builds, key=lambda r: r["seconds"])
         raw = min(raws, key=lambda r: r["seconds"])

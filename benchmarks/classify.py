@@ -14,7 +14,8 @@ alone (--sections):
          write-back), its CPU time and objects per second; then a rerun, which replaces the first
          run's predictions (titles cached by then), while a client asks `heritage-kg serve` a
          curator's lookups at a steady rate (--rate): their latency during the bulk write-back
-         against the same lookups with the service idle. The runs are dropped at the end.
+         against the same lookups with the service idle; then the review queue of each of the
+         model's tasks over the rerun's predictions. The runs are dropped at the end.
          Goal: CMOA in under 5 minutes, text embedding included. The store must hold Tate,
          CMOA, the artist links (CMOA artists borrow the Tate artist they are owl:sameAs to)
          and the model in its models graph:
@@ -216,6 +217,7 @@ def bulk_section(args, workdir: Path) -> dict:
                              "command_cpu_seconds": round(cpu, 1), "objects_per_second": round(len(artworks) / seconds, 1),
                              "artworks_with_predictions": classified, "predictions": predictions,
                              "command_output": out.strip().splitlines(), "sparql_during": during})
+            report["review_queue"] = _review_queue_latencies(client, f"http://127.0.0.1:{port}/review", args.repeats)
         report["runs"] = runs
         report["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     finally:
@@ -247,6 +249,26 @@ def _latencies(client, url: str, queries: list[str], rate: float, *, stop) -> di
         return {"requests": 0, "errors": errors}
     return {"requests": len(times), "errors": errors, "p50_ms": round(statistics.median(times), 1),
             "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1), "max_ms": round(times[-1], 1)}
+
+
+def _review_queue_latencies(client, url: str, repeats: int) -> dict:
+    """GET /review?task=T (the default 50 entries, JSON) over the run's predictions, for each task
+    of the model: the queue scores every open prediction of the task, so it grows with them."""
+    from heritage_kg.learning.datasets import DEFAULT_TASKS
+
+    answers = {}
+    for task in DEFAULT_TASKS:
+        times, size = [], 0
+        for _ in range(repeats):
+            started = time.perf_counter()
+            response = client.get(url, params={"task": task})
+            times.append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+            size = len(response.json()["open"])
+        times.sort()
+        answers[task] = {"entries": size, "p50_ms": round(statistics.median(times), 1),
+                         "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
+    return answers
 
 
 def _ask(client, url: str, query: str) -> bool:
@@ -281,6 +303,11 @@ def report_bulk(result: dict) -> None:
     for name, row in (("idle", result["sparql_idle"]), ("during the bulk write-back", result["runs"][1]["sparql_during"])):
         print(f"| {name} | {row['requests']} | {row['errors']} | {row.get('p50_ms', '-')} | {row.get('p95_ms', '-')} | "
               f"{row.get('max_ms', '-')} |")
+    print("\nThe review queue (GET /review?task=..., 50 entries) over the rerun's predictions:\n")
+    print("| task | p50 ms | p95 ms |")
+    print("|---|---|---|")
+    for task, row in result["review_queue"].items():
+        print(f"| {task} | {row['p50_ms']} | {row['p95_ms']} |")
 
 
 SECTIONS = {"rest": (rest_section, report_rest), "bulk": (bulk_section, report_bulk)}
@@ -296,6 +323,7 @@ def main() -> None:
     parser.add_argument("--bulk-model", help="bulk: the registered model (default: --metadata-model)")
     parser.add_argument("--idle-seconds", type=float, default=30.0, help="bulk: SPARQL lookups with the service idle")
     parser.add_argument("--rate", type=float, default=5.0, help="bulk: SPARQL lookups a second (a curator's pages)")
+    parser.add_argument("--repeats", type=int, default=5, help="bulk: review queue requests per task")
     parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=list(SECTIONS))
     args = parser.parse_args()
     if not args.store:

@@ -50,11 +50,9 @@ def base_quads(work: Path, source: Path) -> Path:
 
     quads = work / "tate.nq"
     if not quads.exists():
-        import pyoxigraph as ox
-
         store = open_store(work / "tate-store")
         build_graph(store, "tate", str(source))
-        ox.Store.read_only(str(store.current_generation())).dump(str(quads), format=ox.RdfFormat.N_QUADS)
+        store.export_quads(quads)
         store.close()
         shutil.rmtree(work / "tate-store")
     return quads

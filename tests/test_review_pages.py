@@ -1,14 +1,17 @@
 """The curator's pages: an artwork page shows the models' predicted subjects (confidence, model,
 date, the curators' verdicts) with accept/reject buttons, its links to other collections, and its
 image (the cached copy when there is one, served only from the image cache); a CMOA object's page
-shows its predictions; the search box finds artworks and artists across collections; and in the
-headless browser a curator accepts a prediction from the page."""
+shows its predictions; the review page lists a task's queue with the same buttons; the search box
+finds artworks and artists across collections; and in the headless browser a curator accepts a
+prediction from an artwork's page and rejects one from the review queue."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -149,6 +152,30 @@ def test_a_rebuilt_index_is_seen_by_the_next_search(site, client, tmp_path):
     path.write_bytes(saved.read_bytes())
 
 
+def test_the_review_page_shows_a_tasks_queue_with_buttons(client, site):
+    people = client.get("/review", params={"task": "people"})  # an API client: JSON
+    assert people.status_code == 200 and people.headers["content-type"] == "application/json"
+    queue = [e["prediction"] for e in people.json()["open"]]
+    # the fixture run's predictions under people, none judged yet: N00530/woman and P00003/man
+    assert sorted(queue) == sorted([site["run"][(N00530, WOMAN)], site["run"][(P00003, MAN)]])
+    html = page(client, "/review?task=people")
+    assert re.findall(r'<tr class="prediction" data-prediction="([^"]+)"', html) == queue  # in the queue's order
+    woman = html[html.index(f'data-prediction="{site["run"][(N00530, WOMAN)]}"'):]
+    woman = woman[:woman.index("</tr>")]
+    assert 'href="/tate/artwork/N00530"' in woman and ">woman</a>" in woman and '<td class="confidence">0.62</td>' in woman
+    assert 'data-verdict="accepted">Accept</button>' in woman and 'id="curator-token"' in html
+    assert "/static/review.js" in html
+    assert re.search(r'id="review-count"><strong>2</strong> open predictions of <a href="/tate/subject/91">people</a>', html)
+    # without a task, the page offers the taxonomy's top-level subjects, as the fixture's list has them
+    level0 = json.loads((TATE_FIXTURE / "collection-master/processed/subjects/level0list.json").read_text())
+    chooser = page(client, "/review")
+    assert re.findall(r'<option value="([^"]+)"', chooser) == sorted(subject["name"] for subject in level0)
+    assert 'class="prediction"' not in chooser
+    assert client.get("/review", headers={"Accept": "application/json"}).status_code == 422  # the API needs a task
+    unknown = client.get("/review", params={"task": "weather"}, headers={"Accept": "text/html"})
+    assert unknown.status_code == 404 and "no task 'weather'" in unescape(unknown.text) and unknown.text.lstrip().startswith("<!doctype html>")
+
+
 # --- in the headless browser
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -202,6 +229,34 @@ def test_a_curator_accepts_a_prediction_from_the_page(service_url, browser, site
     assert browser.find_element(By.ID, "curator-name").get_attribute("value") == "ada"  # kept for the tab
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "artwork-review.png"))
+
+
+@browser_only
+def test_a_curator_works_through_the_review_queue_in_the_browser(service_url, browser, site):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{service_url}/review")
+    browser.find_element(By.CSS_SELECTOR, "#review-task option[value=nature]").click()
+    browser.find_element(By.CSS_SELECTOR, "form.review-task button[type=submit]").click()
+    WebDriverWait(browser, 10).until(expected_conditions.presence_of_element_located((By.ID, "review-count")))
+    snow = site["run"][(CMOA_OBJECT, SNOW)]
+    assert snow in [r.get_attribute("data-prediction") for r in browser.find_elements(By.CSS_SELECTOR, "tr.prediction")]
+    for field, value in (("curator-name", "ben"), ("curator-token", TOKEN)):
+        box = browser.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(value)
+    browser.find_element(By.CSS_SELECTOR, f'tr.prediction[data-prediction="{snow}"] button.reject').click()
+    WebDriverWait(browser, 10).until(expected_conditions.text_to_be_present_in_element(
+        (By.CSS_SELECTOR, f'tr.prediction[data-prediction="{snow}"] .status'), "rejected by ben"))
+    with open_store(site["settings"].store, read_only=True) as store:
+        assert store.ask(f"ASK {{ GRAPH <{reviews_graph(BASE)}> {{ ?r <{HK}reviewOf> <{snow}> ; <{HK}verdict> 'rejected' ; "
+                         f"<http://www.w3.org/ns/prov#wasAttributedTo> <{BASE}agent/curator/ben> }} }}")
+    browser.refresh()  # judged: no longer in the queue
+    assert snow not in [r.get_attribute("data-prediction") for r in browser.find_elements(By.CSS_SELECTOR, "tr.prediction")]
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "review-queue.png"))
 
 
 @browser_only

@@ -10,7 +10,6 @@ import json
 import re
 
 import pyarrow.parquet as pq
-import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 
@@ -36,7 +35,7 @@ def engines(real_store, virtuoso, tmp_path_factory):
     """Settings of the service for each engine, the three holding the real store's quads."""
     folder = tmp_path_factory.mktemp("engines")
     quads = folder / "real.nq"
-    ox.Store.read_only(str(real_store.current_generation())).dump(str(quads), format=ox.RdfFormat.N_QUADS)
+    real_store.export_quads(quads)
     with oxigraph_server(folder / "oxigraph") as url, virtuoso_store(virtuoso) as on_virtuoso:
         on_oxigraph = open_store(url)
         on_oxigraph.load_quads(quads)

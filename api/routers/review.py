@@ -1,17 +1,24 @@
 """Curators' review of model predictions: POST /review records a verdict (accepted or rejected)
 in the curator graph, with the service's Bearer token; GET /review?task=... is the queue of open
-predictions, where a curator's minute counts most first. Thin: inference/review.py does the work."""
+predictions, where a curator's minute counts most first: JSON, or for a browser the review page,
+whose accept/reject buttons post to POST /review. Thin: inference/review.py does the work."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 
 from api.dependencies import SettingsDep, StoreDep, WorkersDep, apply_curator_update, require_update_token
 from api.schemas import ReviewAnswer, ReviewQueue, ReviewRequest
+from api.templates import templates
+from heritage_kg.errors import NotAcceptableError
+from heritage_kg.graph.results import rank_media_types
 from heritage_kg.inference import review
 
 router = APIRouter(tags=["review"])
+
+JSON, HTML = "application/json", "text/html"
 
 
 @router.post("/review", response_model=ReviewAnswer, summary="Accept or reject a prediction (curator token)")
@@ -32,13 +39,28 @@ async def review_prediction(body: ReviewRequest, request: Request, config: Setti
                         time=recorded.time)
 
 
-@router.get("/review", response_model=ReviewQueue, summary="The review queue of a task")
-async def review_queue(store: StoreDep, task: str = Query(description="A task: its label (nature) or IRI."),
-                       limit: int = Query(review.DEFAULT_QUEUE_SIZE, ge=1, le=1000)) -> ReviewQueue:
+@router.get("/review", response_model=ReviewQueue, summary="The review queue of a task",
+            responses={200: {"content": {HTML: {}}}})
+async def review_queue(request: Request, store: StoreDep,
+                       task: str | None = Query(None, description="A task: its label (nature) or IRI. Required "
+                                                                  "for JSON; the page lets the curator choose."),
+                       limit: int = Query(review.DEFAULT_QUEUE_SIZE, ge=1, le=1000)) -> Response:
     """The open predictions of a task (no curator's verdict on that artwork and concept yet, and
     not already annotated), highest priority first: priority = H(p) / log2(2 + n), where H(p) is
     the binary entropy of the model's confidence p (1 bit at p = 0.5, where the model is least
     sure) and n the number of artworks annotated with the concept or a narrower one (few
-    examples: a label teaches the next model most)."""
+    examples: a label teaches the next model most). JSON, or the review page (with accept and
+    reject buttons) where the client's Accept prefers HTML, as a browser's does."""
+    ranked = rank_media_types(request.headers.get("accept"), (JSON, HTML))
+    if not ranked:
+        raise NotAcceptableError(f"the review queue answers in {JSON} or {HTML}")
+    if ranked[0] == HTML:
+        request.state.error_style = "html"
+        tasks = await run_in_threadpool(review.review_tasks, store)
+        queue = await run_in_threadpool(review.review_queue, store, task, limit=limit) if task else None
+        return templates.TemplateResponse(request, "review.html", {"tasks": tasks, "queue": queue, "limit": limit},
+                                          headers={"Vary": "Accept"})
+    if task is None:
+        raise HTTPException(422, "name the task to review: ?task=nature (a top-level subject's label or IRI)")
     task_iri, entries = await run_in_threadpool(review.review_queue, store, task, limit=limit)
-    return ReviewQueue(task=task_iri, open=entries)
+    return JSONResponse(ReviewQueue(task=task_iri, open=entries).model_dump(mode="json"), headers={"Vary": "Accept"})

@@ -136,6 +136,12 @@ def binary_entropy(confidence: float) -> float:
     return 0.0 if p in (0.0, 1.0) else -(p * math.log2(p) + (1 - p) * math.log2(1 - p))
 
 
+def review_tasks(store: GraphStore) -> list[tuple[str, str]]:
+    """Every task a curator can review, as (IRI, label), by label."""
+    _, rows = store.select(load_query("review_tasks").text)
+    return [(str(r["task"]), str(r["label"])) for r in rows]
+
+
 def resolve_task(store: GraphStore, task: str) -> str:
     """A task's IRI from its label ("nature") or IRI; ResourceNotFoundError for none."""
     query = load_query("review_task")

@@ -296,6 +296,10 @@ class EmbeddedStore(GraphStore):
     def export_graph(self, graph, out):
         self._open().dump(str(out), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
 
+    def export_quads(self, out: Path) -> None:
+        """Every graph of the store as one N-Quads file (the view's: safe beside a writer)."""
+        self._open().dump(str(out), format=ox.RdfFormat.N_QUADS)
+
     # -- updates
 
     def update(self, sparql):
