@@ -293,3 +293,25 @@ def test_readers_never_open_the_data_a_writer_holds(tmp_path):
     opened = store._view_dir(*store._view_version)
     assert opened.parent == tmp_path / "store" / "views" and opened.is_dir()
     store.close()
+
+
+def test_replaced_views_go_once_no_reader_can_want_them(tmp_path, monkeypatch):
+    """A view a newer one replaced keeps the table files of data the store no longer holds (after
+    a build, the whole old generation): it stays for VIEW_GRACE_S, for the readers that opened
+    it, and then the next reader or writer removes it, even where nothing is written again."""
+    from heritage_kg.graph.store import embedded
+
+    store = store_of_fixtures(tmp_path / "store")  # two builds: each made a view of its generation
+    views = tmp_path / "store" / "views"
+    assert len(list(views.iterdir())) >= 2  # the replaced one is still within its grace
+    reader = open_store(tmp_path / "store", read_only=True)
+    before = reader.triple_count()
+    monkeypatch.setattr(embedded, "VIEW_GRACE_S", 0.0)
+    reader._next_prune = 0.0
+    assert reader.triple_count() == before  # a read, and the reader removes what no one can want
+    current = reader._view_dir(*reader._view_version)
+    assert list(views.iterdir()) == [current]
+    generation_files = {f.stat().st_ino for f in store.current_generation().iterdir()}
+    assert {f.stat().st_ino for f in current.iterdir() if f.suffix == ".sst"} <= generation_files
+    reader.close()
+    store.close()

@@ -5,8 +5,8 @@
   that another handle writes undefined behaviour, and it is (a view opened beside a writer saw 7
   quads of 3 million, and a query on a view whose files a compaction removed grew without end).
   They query a view instead: a RocksDB checkpoint (hard links to the immutable table files) that
-  the writer makes after each update, about 12 ms on the Tate and CMOA store, named by the
-  generation and the update sequence it holds. A reader opens a fresh view whenever
+  the writer makes after each update (about 12 ms on the Tate and CMOA store) and a build at its
+  swap, named by the generation and the update sequence it holds. A reader opens a fresh view whenever
   `data_version()` changed (an update, a new generation), so a reader process lives on across
   updates. Views no reader can still want are removed after `VIEW_GRACE_S`.
 - Updates go through one writer at a time, which keeps the current generation open for writing
@@ -68,6 +68,7 @@ class EmbeddedStore(GraphStore):
         self._view_version: tuple[str | None, int] | None = None
         # a fresh view opening in a thread, and where it lands: (thread, [(view, version)])
         self._reopening: tuple[threading.Thread, list] | None = None
+        self._next_prune = 0.0  # when this reader next removes replaced views (time.monotonic())
         # the writer: open only while this object holds the update lock
         self._writing = threading.RLock()
         self._writer: ox.Store | None = None
@@ -134,15 +135,36 @@ class EmbeddedStore(GraphStore):
         return self._views / f"{Path(generation).name}-{sequence}"
 
     def _save_view(self, writer: ox.Store, generation: Path, sequence: int) -> None:
-        """The view of `generation` at `sequence`, checkpointed from its open writer, and the
-        views no reader can still want removed."""
+        """The view of `generation` at `sequence`, checkpointed from its open writer."""
+        self._add_view(generation, sequence, lambda view: writer.backup(str(view)))
+
+    def _save_closed_view(self, generation: Path, sequence: int) -> None:
+        """The view of a generation no writer has open (a build's, at its swap, under the update
+        lock), made by hand as a RocksDB checkpoint is: hard links to the table files, copies of
+        the others. A writer opened for a checkpoint compacts when it closes, and the view would
+        keep table files the generation no longer has: twice the disk, at rest."""
+        def link(view: Path) -> None:
+            view.mkdir()
+            for path in generation.iterdir():
+                if path.name == "LOCK" or path.name.startswith("LOG"):
+                    continue  # the writer's lock and its diagnostic logs
+                if path.suffix == ".sst":
+                    os.link(path, view / path.name)  # immutable once written
+                else:
+                    shutil.copy2(path, view / path.name)  # CURRENT, MANIFEST, OPTIONS, an empty WAL
+
+        self._add_view(generation, sequence, link)
+
+    def _add_view(self, generation: Path, sequence: int, make: Callable[[Path], None]) -> None:
+        """`make(folder)` writes the view of `generation` at `sequence` into a partial folder,
+        renamed into place whole; then the views no reader can still want are removed."""
         view = self._view_dir(generation, sequence)
         self._views.mkdir(parents=True, exist_ok=True)
         partial = self._views / f".{view.name}.{os.getpid()}.partial"
         shutil.rmtree(partial, ignore_errors=True)
         shutil.rmtree(view, ignore_errors=True)  # left by a writer killed before its update counted
         try:
-            writer.backup(str(partial))
+            make(partial)
         except OSError as exc:
             shutil.rmtree(partial, ignore_errors=True)
             raise StoreError(f"cannot save a view of the store at {generation}: {exc}") from None
@@ -192,11 +214,25 @@ class EmbeddedStore(GraphStore):
         if self._reopening is not None and self._view is not None:
             return self._view
         version = self._version()
-        if self._view is not None and version == self._view_version:
-            return self._view
-        self._view = None
-        self._view, self._view_version = self._open_latest(version)
+        if self._view is None or version != self._view_version:
+            self._view = None
+            self._view, self._view_version = self._open_latest(version)
+        self._prune_views_now_and_then()
         return self._view
+
+    def _prune_views_now_and_then(self) -> None:
+        """Readers remove the views that a newer one replaced (`_remove_old_views`) too, every
+        quarter of `VIEW_GRACE_S`: a replaced view keeps the table files of data the store no
+        longer holds (after a build, the whole old generation), and a store that is only read
+        after its last write would keep them for good."""
+        now = time.monotonic()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + VIEW_GRACE_S / 4
+        try:
+            self._remove_old_views(keep=self._view_dir(*self._view_version))
+        except OSError:
+            pass  # a read-only folder: the next writer removes them
 
     def _open_latest(self, version: tuple[str | None, int]) -> tuple[ox.Store, tuple[str | None, int]]:
         """A view of the current generation, with the version read before it opened."""
@@ -375,19 +411,20 @@ class EmbeddedStore(GraphStore):
                     shutil.rmtree(checkpoint, ignore_errors=True)
             try:
                 load_new_quads(fresh)
-                self._save_view(fresh, generation, sequence)
+                fresh.flush()
                 del fresh  # closed before the swap: closing waits for RocksDB's compactions
-                with self._locks.update():  # the swap: updates wait, for the replay only
+                with self._locks.update():  # the swap: updates wait, for the replay and the view only
+                    # The loading may leave the new generation's first handle in a reference
+                    # cycle, still open: RocksDB then refuses this second open ("lock hold by
+                    # current process") and the build fails when an update raced it. Collect it.
                     if updates := self._journal.since(sequence):
-                        # The loading may leave the new generation's first handle in a reference
-                        # cycle, still open: RocksDB then refuses this second open ("lock hold by
-                        # current process") and the build fails when an update raced it. Collect it.
                         gc.collect()
                         fresh = ox.Store(str(generation))
                         for update in updates:
                             fresh.update(update)
-                        self._save_view(fresh, generation, self._journal.sequence())
+                        fresh.flush()
                         del fresh
+                    self._save_closed_view(generation, self._journal.sequence())
                     self._point_current_at(generation)
                     self._journal.clear()
             except BaseException as exc:
