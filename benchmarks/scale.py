@@ -121,7 +121,16 @@ class PeakWatcher:
 
 
 def disk_bytes(folder: Path) -> int:
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    """Bytes on disk under `folder`, a file with several hard links (the embedded store's views
+    share the generation's table files) counted once."""
+    seen, total = set(), 0
+    for path in folder.rglob("*"):
+        if path.is_file():
+            status = path.stat()
+            if (status.st_dev, status.st_ino) not in seen:
+                seen.add((status.st_dev, status.st_ino))
+                total += status.st_size
+    return total
 
 
 # --- measuring the reads
