@@ -142,10 +142,28 @@ def curator_queries():
             and not name.startswith(("models_", "links_")) and name not in SKIPPED_QUERIES}
 
 
+# The lookups behind a curator's pages, bound to one real Tate artwork and subject: unlike the
+# examples above (aggregates, or matches by label that every replica adds to), what they read
+# does not grow with the replicas, whose IRIs are their own.
+PAGE_LOOKUPS = {
+    "artwork_summary": {"artwork": BASE + "tate/artwork/A00001"},
+    "ld_contributions": {"artwork": BASE + "tate/artwork/N01506"},
+    "subject_statement_sources": {"artwork": BASE + "tate/artwork/A00001"},
+    "ld_concept_artworks_count": {"concept": BASE + "tate/subject/60"},
+}
+
+
 def time_queries(store, repeats: int) -> dict:
+    from rdflib import URIRef
+
+    from heritage_kg.graph.queries import load_query
+
+    queries = {name: (query, query.bindings(query.example)) for name, query in curator_queries().items()}
+    for name, values in PAGE_LOOKUPS.items():
+        query = load_query(name)
+        queries[name] = (query, query.bindings({k: URIRef(v) for k, v in values.items()}))
     results = {}
-    for name, query in curator_queries().items():
-        bindings = query.bindings(query.example)
+    for name, (query, bindings) in queries.items():
         rows, times = 0, []
         for _ in range(repeats):
             started = time.perf_counter()
@@ -232,7 +250,7 @@ def run(sizes: list[int], engines: list[str], quads: Path, work: Path, args, res
                 engine.grow_to(size, quads, work)
                 entry = engine.measure(size, args, work)
                 results["runs"].append(entry)
-                save(results)
+                save(results, args.out)
                 print(json.dumps({k: v for k, v in entry.items() if k != "queries"}), flush=True)
 
 
@@ -249,10 +267,10 @@ def _server_pid(url: str) -> int | None:
     return None
 
 
-def save(results: dict) -> None:
-    """The results so far, and their tables beside them (scale.md), replaced atomically."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    for path, text in ((OUT, json.dumps(results, indent=2)), (OUT.with_suffix(".md"), table(results))):
+def save(results: dict, out: Path = OUT) -> None:
+    """The results so far, and their tables beside them (.md), replaced atomically."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for path, text in ((out, json.dumps(results, indent=2)), (out.with_suffix(".md"), table(results))):
         temporary = path.with_suffix(path.suffix + ".tmp")
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
@@ -267,7 +285,7 @@ def plot(results: dict) -> None:
     import matplotlib.pyplot as plt
 
     runs = results["runs"]
-    figure, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    figure, axes = plt.subplots(1, 4, figsize=(19, 4.5))
     for engine in ENGINES:
         mine = sorted((r for r in runs if r["engine"] == engine), key=lambda r: r["triples"])
         if not mine:
@@ -275,9 +293,12 @@ def plot(results: dict) -> None:
         triples = [r["triples"] for r in mine]
         axes[0].plot(triples, [r["build_s"] for r in mine], "o-", label=engine)
         axes[1].plot(triples, [r["dataset_build"]["p50_s"] for r in mine], "o-", label=engine)
-        axes[2].plot(triples, [statistics.median(q["p50_s"] for q in r["queries"].values()) for r in mine],
-                     "o-", label=engine)
-    for axis, title in zip(axes, ("build", "dataset build (p50)", "curator queries (median of p50s)"), strict=True):
+        for axis, page in ((axes[2], False), (axes[3], True)):
+            points = [(r["triples"], p50) for r in mine if (p50 := _median_p50(r, page=page)) is not None]
+            if points:
+                axis.plot(*zip(*points, strict=True), "o-", label=engine)
+    titles = ("build", "dataset build (p50)", "curators' example queries (median p50)", "page lookups (median p50)")
+    for axis, title in zip(axes, titles, strict=True):
         low = min(r["triples"] for r in runs)
         axis.set(xscale="log", yscale="log", xlabel="triples", ylabel="seconds", title=title)
         if low:
@@ -292,6 +313,12 @@ def plot(results: dict) -> None:
     PLOT.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(PLOT, dpi=110)
     print(f"wrote {PLOT}")
+
+
+def _median_p50(run: dict, *, page: bool) -> float | None:
+    """The median p50 of a run's page lookups (`page`) or of its curators' example queries."""
+    times = [q["p50_s"] for name, q in run["queries"].items() if (name in PAGE_LOOKUPS) == page]
+    return statistics.median(times) if times else None
 
 
 def table(results: dict) -> str:
@@ -324,10 +351,17 @@ def main() -> None:
     parser.add_argument("--dataset-tasks", nargs="+", default=None)
     parser.add_argument("--min-examples", type=int, default=700)
     parser.add_argument("--virtuoso-buffers-mb", type=int, default=1024)
-    parser.add_argument("--plot", action="store_true", help="only draw docs/scale.png and print the table")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the results go (and their tables, as .md)")
+    parser.add_argument("--plot", type=Path, nargs="*", default=None,
+                        help="only draw docs/scale.png and print the tables, from these result files (default: --out)")
     args = parser.parse_args()
-    if args.plot:
-        results = json.loads(OUT.read_text())
+    if args.plot is not None:
+        # the runs of every file given, later files' runs of an engine and size replacing earlier ones
+        runs = {}
+        for path in args.plot or [args.out]:
+            for entry in json.loads(path.read_text())["runs"]:
+                runs[entry["engine"], entry["size"]] = entry
+        results = {"runs": list(runs.values())}
         plot(results)
         print(table(results))
         return
@@ -338,10 +372,10 @@ def main() -> None:
     started = time.perf_counter()
     quads = base_quads(work, args.source)
     results["tate_build_s"] = round(time.perf_counter() - started, 1)
-    save(results)
+    save(results, args.out)
     run(sorted(args.sizes), args.engines, quads, work, args, results)
     results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    save(results)
+    save(results, args.out)
     plot(results)
     print(table(results))
     if args.work is None:
