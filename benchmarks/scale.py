@@ -121,10 +121,18 @@ class PeakWatcher:
 
 
 def disk_bytes(folder: Path) -> int:
-    """Bytes on disk under `folder`, a file with several hard links (the embedded store's views
-    share the generation's table files) counted once."""
+    """Bytes on disk under `folder`, a file with several hard links counted once. An embedded
+    store counts its current generation and that generation's views: the views a newer one
+    replaced (after a build, the old generation's) are removed once no reader can want them."""
+    current = folder / "current"
+    if current.is_symlink():
+        generation = current.resolve()
+        paths = [*generation.rglob("*"), *(f for view in (folder / "views").glob(f"{generation.name}-*")
+                                            for f in view.rglob("*"))]
+    else:
+        paths = list(folder.rglob("*"))
     seen, total = set(), 0
-    for path in folder.rglob("*"):
+    for path in paths:
         if path.is_file():
             status = path.stat()
             if (status.st_dev, status.st_ino) not in seen:
