@@ -415,10 +415,10 @@ class EmbeddedStore(GraphStore):
                 del fresh  # closed before the swap: closing waits for RocksDB's compactions
                 with self._locks.update():  # the swap: updates wait, for the replay and the view only
                     # The loading may leave the new generation's first handle in a reference
-                    # cycle, still open: RocksDB then refuses this second open ("lock hold by
-                    # current process") and the build fails when an update raced it. Collect it.
+                    # cycle, still open: RocksDB would refuse a second open ("lock hold by current
+                    # process"), and the view below must see the generation closed. Collect it.
+                    gc.collect()
                     if updates := self._journal.since(sequence):
-                        gc.collect()
                         fresh = ox.Store(str(generation))
                         for update in updates:
                             fresh.update(update)
