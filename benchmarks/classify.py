@@ -244,11 +244,14 @@ def _latencies(client, url: str, queries: list[str], rate: float, *, stop) -> di
             errors += 1
         next_at += 1 / rate
         time.sleep(max(0.0, next_at - time.perf_counter()))
-    times.sort()
     if not times:
         return {"requests": 0, "errors": errors}
-    return {"requests": len(times), "errors": errors, "p50_ms": round(statistics.median(times), 1),
-            "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1), "max_ms": round(times[-1], 1)}
+    return {"requests": len(times), "errors": errors, **_percentiles_ms(times), "max_ms": round(max(times), 1)}
+
+
+def _percentiles_ms(times: list[float]) -> dict:
+    ordered = sorted(times)
+    return {"p50_ms": round(statistics.median(ordered), 1), "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 1)}
 
 
 def _review_queue_latencies(client, url: str, repeats: int) -> dict:
@@ -265,9 +268,7 @@ def _review_queue_latencies(client, url: str, repeats: int) -> dict:
             times.append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
             size = len(response.json()["open"])
-        times.sort()
-        answers[task] = {"entries": size, "p50_ms": round(statistics.median(times), 1),
-                         "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
+        answers[task] = {"entries": size, **_percentiles_ms(times)}
     return answers
 
 
