@@ -127,6 +127,8 @@ class ZipRecord(NamedTuple):
 
     tree: set[tuple[str, str]]  # its subject tree: (concept id, parent id or "" for a top-level subject)
     thumbnail: str | None
+    start_year: int | None  # dateRange.startYear: an int, or a string of digits ("2005"); else none
+    catalogue_group: str | None  # catalogueGroup.id
 
 
 @pytest.fixture(scope="session")
@@ -146,6 +148,10 @@ def tate_zip_records() -> dict[str, ZipRecord]:
         for name in archive.namelist():
             if "/artworks/" in name and name.endswith(".json"):
                 record = json.loads(archive.read(name))
-                records[record["acno"]] = ZipRecord(edges(record.get("subjects") or {}, "", set()),
-                                                    record.get("thumbnailUrl") or None)
+                start = (record.get("dateRange") or {}).get("startYear")
+                group = (record.get("catalogueGroup") or {}).get("id")
+                records[record["acno"]] = ZipRecord(
+                    edges(record.get("subjects") or {}, "", set()), record.get("thumbnailUrl") or None,
+                    int(start) if isinstance(start, int) or str(start).isdigit() else None,
+                    str(group) if group is not None else None)
     return records

@@ -145,11 +145,20 @@ def test_modality_dropout_hides_present_inputs_at_its_rate_in_training_only():
     assert torch.equal(model.eval().input_mask(batch), present)     # no dropout at prediction
 
 
-def test_the_unknown_artist_slot_is_the_absent_artist():
-    model = FusionNet(LABEL_TASK, {"artist": 0}, artists=3, hidden=8).eval()
-    batch = {"artist": torch.tensor([0, 2]), "targets": torch.zeros(2, 3)}
-    mask = model.input_mask(batch)
-    assert mask.tolist() == [[False], [True]]
+@pytest.mark.parametrize("identity, size", [("artist", "artists"), ("group", "groups"), ("period", "periods")])
+def test_the_unknown_identity_slot_is_the_absent_identity(identity, size):
+    model = FusionNet(LABEL_TASK, {identity: 0}, hidden=8, wide=True, **{size: 3}).eval()
+    batch = {identity: torch.tensor([0, 2, 3]), "targets": torch.zeros(3, 3)}
+    assert model.input_mask(batch).tolist() == [[False], [True], [True]]
+    assert getattr(model, f"{identity}_embedding").num_embeddings == 4 == model.wide[identity].num_embeddings
+    logits = model(batch).logits
+    assert not torch.allclose(logits[1], logits[2])  # each known value is its own identity
+
+
+def test_identities_sit_between_the_vectors_and_the_words_in_the_input_order():
+    model = FusionNet(LABEL_TASK, {"words": 0, "period": 0, "text": 4, "artist": 0, "group": 0},
+                      artists=2, groups=2, periods=2, words=2, hidden=8)
+    assert model.inputs == ["text", "artist", "group", "period", "words"]
 
 
 def test_title_words_are_a_bag_whose_padding_is_never_read():

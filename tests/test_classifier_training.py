@@ -10,6 +10,7 @@ import pytest
 import torch
 from classifier_data import (
     BAR,
+    BASE,
     BLUE,
     COLOUR,
     FORM,
@@ -244,6 +245,70 @@ def test_the_word_vocabulary_is_learnt_from_training_titles_only(synthetic, tmp_
     known = [ids[w] for w in title_terms(first["title"]) if w in ids]
     assert test.tensors["words"][0].tolist()[:len(known)] == known and known
     assert not test.tensors["words"][0][len(known):].any()
+
+
+def with_groups_and_years(rows: list[dict]) -> list[dict]:
+    """The synthetic rows placed in catalogue groups that carry `bar` (five sketchbooks of bars, five
+    without) and dated to decades that carry `red` (1800s-1840s red, 1900s-1940s not); one test
+    row's sketchbook and one's decade appear in no training row."""
+    out = []
+    for i, row in enumerate(rows):
+        group = f"{BASE}group/{'bars' if BAR in row['labels'] else 'plain'}-{i % 5}"
+        year = (1800 if RED in row["labels"] else 1900) + 10 * (i % 5) + i % 7
+        out.append(dict(row, catalogue_groups=[group], year=year))
+    held_out = [i for i, row in enumerate(out) if row["split"] == "test"][:2]
+    out[held_out[0]]["catalogue_groups"] = [f"{BASE}group/only-in-test"]
+    out[held_out[1]]["year"] = 2023
+    return out
+
+
+def test_catalogue_groups_and_periods_teach_what_the_titles_do_not(synthetic, tmp_path):
+    from heritage_kg.learning.datasets import open_dataset
+    from heritage_kg.learning.inputs import assemble_inputs, period_of
+
+    rows = with_groups_and_years(synthetic["rows"])
+    folder = write_training_set(tmp_path / "grouped", rows)
+    assembled = assemble_inputs(open_dataset(folder), ["group", "period"], [], features={})
+    train_rows = [r for r in rows if r["split"] == "train"]
+    assert assembled.vocabularies.catalogue_groups == sorted({r["catalogue_groups"][0] for r in train_rows})
+    assert assembled.vocabularies.periods == sorted({period_of(r["year"]) for r in train_rows})
+    test = assembled.splits["test"]
+    by_artwork = {r["artwork"]: r for r in rows}
+    unknown_group = test.artworks.index(next(r["artwork"] for r in rows if r["catalogue_groups"][0].endswith("only-in-test")))
+    unknown_period = test.artworks.index(next(r["artwork"] for r in rows if r["year"] == 2023))
+    assert int(test.tensors["group"][unknown_group]) == 0 and not test.tensors["group_mask"][unknown_group]
+    assert int(test.tensors["period"][unknown_period]) == 0 and not test.tensors["period_mask"][unknown_period]
+    known = [i for i in range(len(test)) if i not in (unknown_group, unknown_period)]
+    assert all(assembled.vocabularies.catalogue_groups[int(test.tensors["group"][i]) - 1]
+               == by_artwork[test.artworks[i]]["catalogue_groups"][0] for i in known)
+    assert all(assembled.vocabularies.periods[int(test.tensors["period"][i]) - 1]
+               == period_of(by_artwork[test.artworks[i]]["year"]) for i in known)
+
+    # The titles ("artwork number N") say nothing; the sketchbook says bar, the decade says red.
+    run = train(fusion_config(synthetic, "grouped", data={"dataset": str(folder)},
+                              model={"inputs": ["group", "period", "words"], "wide": True}), models_dir=tmp_path)
+    scores = run.metrics["tuned"]["test"].labels
+    assert scores[BAR].f1 > 0.9 and scores[RED].f1 > 0.9, scores
+    assert run.model.arguments["groups"] == 10 and run.model.arguments["periods"] == 10
+    # the vocabularies go with the model, so a prediction encodes alike
+    assert load_run(run.folder).vocabularies.catalogue_groups == assembled.vocabularies.catalogue_groups
+
+
+def test_a_dataset_built_before_groups_and_periods_says_to_rebuild(synthetic, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from heritage_kg.learning.datasets import table_schema
+
+    folder = write_training_set(tmp_path / "older", synthetic["rows"])
+    older = pa.schema([f for f in table_schema() if f.name not in ("year", "catalogue_groups")])
+    pq.write_table(pa.Table.from_pylist(synthetic["rows"], schema=older), folder / "table.parquet")
+    with pytest.raises(TrainingError, match="dataset older has no period column.*rebuild it with 'heritage-kg dataset build'"):
+        train(fusion_config(synthetic, "older", data={"dataset": str(folder)}, model={"inputs": ["words", "period"]}),
+              models_dir=tmp_path)
+    # a model that reads neither trains on it as before
+    assert train(fusion_config(synthetic, "older-ok", data={"dataset": str(folder)}, model={"inputs": ["words"]},
+                               training={"epochs": 1}), models_dir=tmp_path).metrics
 
 
 def test_a_missing_feature_table_is_a_clear_error(synthetic, tmp_path):

@@ -33,6 +33,7 @@ from heritage_kg.learning.images import ImageCache
 SUBJECT = "https://w3id.org/heritage-kg/tate/subject/"
 ARTWORK = "https://w3id.org/heritage-kg/tate/artwork/"
 MEDIUM = "https://w3id.org/heritage-kg/medium/"
+GROUP = "https://w3id.org/heritage-kg/tate/group/"
 FIXTURE_TASKS = ("nature", "architecture", "people")  # the top-level subjects the fixture has
 
 
@@ -117,7 +118,10 @@ def test_the_folder_follows_the_contract_and_opens_by_name(fixture_store, datase
     assert row["artists"] == ["https://w3id.org/heritage-kg/tate/artist/558"]
     assert row["medium_groups"] == [MEDIUM + "painting"]
     assert row["image_url"] == "http://www.tate.org.uk/art/images/work/N/N00/N00530_8.jpg"
+    assert (row["year"], row["catalogue_groups"]) == (1842, [])
     assert row["split"] in SPLITS
+    sketchbook_page = next(r for r in opened.table.to_pylist() if r["artwork"] == ARTWORK + "D00001")
+    assert sketchbook_page["catalogue_groups"] == [GROUP + "65001"]  # the Oak Tree Sketchbook
 
     manifest = opened.manifest
     assert manifest == DatasetManifest.load(opened.folder) == built.manifest  # manifest.json gives back the manifest
@@ -343,6 +347,19 @@ def test_full_tate_level2_figures(tate_level2, tate_zip_records):
     assert (len(manifest.labels), manifest.artworks) == (97, 56667)
     assert ARTWORK + "P05313" in tate_level2["tate-level2"].table.column("artwork").to_pylist()
     assert SUBJECT + "287" not in labels  # objects › miscellaneous
+
+
+@pytest.mark.realdata
+def test_each_artwork_carries_its_start_year_and_catalogue_group(tate_level2, tate_zip_records):
+    rows = tate_level2["tate-level2"].table.select(["artwork", "year", "catalogue_groups"]).to_pylist()
+    expected = {ARTWORK + acno: (r.start_year, [GROUP + r.catalogue_group] if r.catalogue_group else [])
+                for acno, r in tate_zip_records.items()}
+
+    assert {row["artwork"]: (row["year"], row["catalogue_groups"]) for row in rows} == \
+        {row["artwork"]: expected[row["artwork"]] for row in rows}
+    # a real share of the dataset: sketchbooks and print series, and most artworks dated
+    assert sum(bool(row["catalogue_groups"]) for row in rows) > len(rows) / 2
+    assert sum(row["year"] is not None for row in rows) > 0.9 * len(rows)
 
 
 @pytest.mark.realdata

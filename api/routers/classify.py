@@ -1,5 +1,5 @@
 """POST /classify: the subjects a registry model predicts for an artwork of the graph (by IRI) or
-one described by the request (an image, a title, an artist, a medium). Thin over
+one described by the request (an image, a title, an artist, a medium, a year). Thin over
 heritage_kg.inference.predict; models are loaded at their first request and kept."""
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def classify(
     title: Annotated[str | None, Form(description="the artwork's title")] = None,
     artist: Annotated[str | None, Form(description="the artist's name (exactly as the graph has it) or IRI")] = None,
     medium: Annotated[str | None, Form(description="the medium, in words: 'Oil paint on canvas'")] = None,
+    year: Annotated[int | None, Form(ge=-10000, le=2100, description="the year the artwork was begun")] = None,
     artwork: Annotated[str | None, Form(description="the IRI of an artwork of the graph, which brings its own "
                                                     "features (instead of a description)")] = None,
     model: Annotated[str | None, Query(description="a registry model, by name or IRI; default: the service's")] = None,
@@ -74,7 +75,7 @@ def classify(
             raise ClassificationRequestError("write=true writes the predictions of an artwork of the graph: give its "
                                              "IRI (artwork=) and the curator who asks (curator=NAME)")
     upload = _read_image(image, config)
-    described = any(value is not None and value.strip() for value in (title, artist, medium))
+    described = any(value is not None and value.strip() for value in (title, artist, medium)) or year is not None
     if title is not None and len(title) > config.classify_max_title_chars:
         raise ClassificationRequestError(f"the title is {len(title):,} characters; the service takes at most "
                                          f"{config.classify_max_title_chars:,}")
@@ -82,10 +83,11 @@ def classify(
     if artwork is not None and artwork.strip():
         if described or upload is not None:
             raise ClassificationRequestError("give either an artwork IRI or a description (image, title, artist, "
-                                             "medium), not both")
+                                             "medium, year), not both")
         prediction = classifier.classify_artworks(store, [artwork.strip()])[0]
     else:
-        prediction = classifier.classify_metadata(title=title, artist=artist, medium=medium, image=upload, store=store)
+        prediction = classifier.classify_metadata(title=title, artist=artist, medium=medium, image=upload, year=year,
+                                                  store=store)
     answer = Classification.of(prediction)
     if write:
         answer.written = write_back(request, config, store, prediction, curator)

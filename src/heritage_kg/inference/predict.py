@@ -9,7 +9,7 @@ import copy
 import io
 import threading
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -123,6 +123,8 @@ class _Described:
     artists: list[str]
     medium_groups: list[str]
     pixels: np.ndarray | None = None  # decoded at the model's size
+    year: int | None = None
+    catalogue_groups: list[str] = field(default_factory=list)
 
 
 class ArtworkClassifier:
@@ -186,7 +188,8 @@ class ArtworkClassifier:
                 raise ResourceNotFoundError(f"no artwork {unknown[0]} in the graph"
                                             + (f" (nor {len(unknown) - 1} more of the request)" if len(unknown) > 1 else ""))
             described = [_Described(a, _text(found[a].get("title")), _iris(found[a].get("artists")),
-                                    _iris(found[a].get("groups"))) for a in batch]
+                                    _iris(found[a].get("groups")), year=_year(found[a].get("year")),
+                                    catalogue_groups=_iris(found[a].get("catalogueGroups"))) for a in batch]
             if "image" in self.inputs and self.images is not None:
                 urls = [_text(found[a].get("thumbnail")) for a in batch]
                 pixels, present = decode_cached_images(urls, self.images, self.image_size)
@@ -197,18 +200,20 @@ class ArtworkClassifier:
         return predictions
 
     def classify_metadata(self, *, title: str | None = None, artist: str | None = None, medium: str | None = None,
-                          image: bytes | None = None, store: GraphStore | None = None) -> ArtworkPrediction:
+                          image: bytes | None = None, year: int | None = None,
+                          store: GraphStore | None = None) -> ArtworkPrediction:
         """An artwork described by the caller: its title, its artist (an IRI, or a name looked up in
-        `store`), its medium text (read through the medium glossary) and its image's bytes."""
+        `store`), its medium text (read through the medium glossary), the year it was begun and its
+        image's bytes."""
         if not any(value for value in (title and title.strip(), artist and artist.strip(),
-                                       medium and medium.strip(), image)):
-            raise ClassificationRequestError("nothing to classify: give a title, an artist, a medium, an image, "
-                                             "or the IRI of an artwork")
+                                       medium and medium.strip(), image)) and year is None:
+            raise ClassificationRequestError("nothing to classify: give a title, an artist, a medium, a year, "
+                                             "an image, or the IRI of an artwork")
         pixels = decode_upload(image, self.image_size, self.image_limits) if image else None
         groups = [self.minter.medium_group(slug) for slug in load_glossary().groups_of(medium)] if medium else []
         described = _Described(None, title.strip() if title and title.strip() else None,
                                self.artists_of(store, artist.strip()) if artist and artist.strip() else [],
-                               groups, pixels)
+                               groups, pixels, year=year)
         if store is not None:
             self._borrow_artists(store, [described])
         return self._predict([described], self.text_encoder)[0]
@@ -255,10 +260,12 @@ class ArtworkClassifier:
         columns, _ = input_columns(self.inputs, artworks=keys, artists=[item.artists for item in described],
                                    media=[item.medium_groups for item in described],
                                    titles=[item.title for item in described],
-                                   vocabularies=self.run.vocabularies, features=self.tables, given=given)
+                                   vocabularies=self.run.vocabularies, features=self.tables,
+                                   catalogue_groups=[item.catalogue_groups for item in described],
+                                   years=[item.year for item in described], given=given)
         probabilities, labels, tasks = self.run.predict(as_tensors(keys, columns))
         task_probabilities = consistent_probabilities(probabilities, self.run.space)[1]
-        present = {name: columns["artist"] > 0 if name == "artist" else columns[f"{name}_mask"] for name in self.inputs}
+        present = {name: columns[f"{name}_mask"] for name in self.inputs}
         return [ArtworkPrediction(item.artwork, self.model,
                                   self._scores(probabilities[i], labels[i], task_probabilities[i], tasks[i]),
                                   [name for name in self.inputs if present[name][i]],
@@ -341,6 +348,13 @@ def _text(term) -> str | None:
 
 def _iris(term) -> list[str]:
     return str(term).split() if term is not None else []
+
+
+def _year(term) -> int | None:
+    try:
+        return int(str(term)) if term is not None else None
+    except ValueError:  # a year the graph holds as some other literal says nothing
+        return None
 
 
 __all__ = ["ArtworkClassifier", "ArtworkPrediction", "ImageLimits", "SubjectScore", "decode_upload", "find_model"]

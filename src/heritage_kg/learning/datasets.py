@@ -7,7 +7,8 @@ The folder contract, at `datasets_dir / NAME` (the command line's `Settings.data
 - `table.parquet`, one row per artwork: `artwork` (IRI), `split` ("train" | "validation" |
   "test"), `labels` (the selected concept IRIs the artwork has), `tasks` (the top-level concept
   IRI of each task in which it has a label), `title`, `artists` (artist IRIs), `medium_groups`
-  (medium-group IRIs), `image_url` (its thumbnail, or null).
+  (medium-group IRIs), `image_url` (its thumbnail, or null), `year` (its start year, or null) and
+  `catalogue_groups` (the IRIs of the catalogue groups it belongs to: a sketchbook, a print series).
 - `manifest.json`: a `DatasetManifest` (name, version, created, parameters, the query texts
   used, the store build it came from, the label list with counts per split and in all, the split
   sizes, and the image filter of a visual-mode dataset).
@@ -90,6 +91,8 @@ def table_schema() -> pa.Schema:
         ("artists", pa.list_(pa.string())),
         ("medium_groups", pa.list_(pa.string())),
         ("image_url", pa.string()),
+        ("year", pa.int32()),
+        ("catalogue_groups", pa.list_(pa.string())),
     ])
 
 
@@ -375,6 +378,8 @@ def _derive_population(store: GraphStore, spec: DatasetSpec, minter: Minter,
             "artists": _iri_list(description.get("artists")),
             "medium_groups": _iri_list(description.get("groups")),
             "image_url": _text(description.get("thumbnail")),
+            "year": _year(description.get("year")),
+            "catalogue_groups": _iri_list(description.get("catalogueGroups")),
         })
     if len(rows) < len(SPLITS):
         raise DatasetError(f"only {len(rows)} artworks carry a selected label: too few to split "
@@ -576,6 +581,10 @@ def _source_build(rows: list[dict], collection: str, minter: Minter) -> dict:
 
 def _text(term) -> str | None:
     return None if term is None else str(term)
+
+
+def _year(term) -> int | None:
+    return None if term is None else int(str(term))
 
 
 def _iri_list(term) -> list[str]:

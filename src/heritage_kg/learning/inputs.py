@@ -1,7 +1,7 @@
 """A dataset's artworks as tensors, built once before training: feature vectors looked up by key
-with a presence mask per input, medium groups as multi-hot rows, artist identities and title
-words as vocabulary ids, raw
-images decoded once to uint8, and the label targets. No epoch re-encodes a title or an image.
+with a presence mask per input, medium groups as multi-hot rows, identities (the artist, the
+catalogue group, the period) and title words as vocabulary ids, raw images decoded once to uint8,
+and the label targets. No epoch re-encodes a title or an image.
 
 Knowledge-graph vectors enter through artists only: an artwork's KG input is the mean of its
 artists' vectors, never the artwork's own vector (the KG table holds vectors for the held-out
@@ -88,20 +88,34 @@ def title_terms(title: str | None) -> list[str]:
     return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
+def period_of(year: int | None) -> int | None:
+    """The decade an artwork's start year falls in (1837 -> 1830): the `period` input's value."""
+    return None if year is None else year // 10 * 10
+
+
 @dataclass
 class Vocabularies:
-    """The discrete inputs' vocabularies, kept with a model so a prediction encodes alike."""
+    """The discrete inputs' vocabularies, kept with a model so a prediction encodes alike. Each
+    identity vocabulary is the train split's; an id is 1 + position, 0 unknown."""
 
     medium_groups: list[str] = field(default_factory=list)
-    artists: list[str] = field(default_factory=list)  # the train split's; id = 1 + position, 0 unknown
-    words: list[str] = field(default_factory=list)    # the train split's title terms; id = 1 + position
+    artists: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)    # the train split's title terms
+    catalogue_groups: list[str] = field(default_factory=list)
+    periods: list[int] = field(default_factory=list)  # decades (period_of)
 
     def to_dict(self) -> dict:
-        return {"medium_groups": self.medium_groups, "artists": self.artists, "words": self.words}
+        return {"medium_groups": self.medium_groups, "artists": self.artists, "words": self.words,
+                "catalogue_groups": self.catalogue_groups, "periods": self.periods}
 
     @classmethod
     def from_dict(cls, data: dict) -> Vocabularies:
-        return cls(list(data.get("medium_groups", [])), list(data.get("artists", [])), list(data.get("words", [])))
+        return cls(*(list(data.get(name, [])) for name in
+                     ("medium_groups", "artists", "words", "catalogue_groups", "periods")))
+
+    def identity(self, name: str) -> list:
+        """The vocabulary of an identity input (artist, group, period)."""
+        return {"artist": self.artists, "group": self.catalogue_groups, "period": self.periods}[name]
 
     def word_ids(self, titles: list[str | None]) -> np.ndarray:
         """(rows, TITLE_TERMS) ids of each title's known terms, 0-padded (0 also: no known term)."""
@@ -167,19 +181,31 @@ def artist_vectors(table: FeatureTable, artists: list[list[str]]) -> tuple[np.nd
     return out, mask
 
 
-ID_INPUTS = ("artist", "words")  # inputs given as vocabulary ids rather than vectors
+IDENTITY_INPUTS = ("artist", "group", "period")  # one vocabulary id per row, 0 unknown
+ID_INPUTS = (*IDENTITY_INPUTS, "words")  # inputs given as vocabulary ids rather than vectors
+
+
+def _first_known(values: list, vocabulary: list) -> np.ndarray:
+    """Per row, the id of its first value (in sorted order) that `vocabulary` holds, else 0."""
+    ids = {value: j + 1 for j, value in enumerate(vocabulary)}
+    return np.array([next((ids[v] for v in sorted(row) if v in ids), 0) for row in values], dtype=np.int64)
 
 
 def input_columns(names: list[str], *, artworks: list[str], artists: list[list[str]], media: list[list[str]],
                   titles: list[str | None], vocabularies: Vocabularies, features: dict[str, FeatureTable],
+                  catalogue_groups: list[list[str]] | None = None, years: list[int | None] | None = None,
                   given: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
                   ) -> tuple[dict[str, np.ndarray], dict[str, int]]:
-    """The columns of the named model inputs (image, text, kg, medium, artist, words), each `x` with
-    its presence mask `x_mask` (the artist's: a known id), row-aligned with `artworks`, and each
-    input's width (0 for the id inputs). Vectors are looked up in `features` by kind (text and image by artwork, KG by artist),
-    unless `given` holds that input already computed, as (rows, mask): decoded pixels, or the
-    vectors of artworks no table holds (a prediction's)."""
+    """The columns of the named model inputs (image, text, kg, medium, artist, group, period,
+    words), each `x` with its presence mask `x_mask` (an identity's: a known id), row-aligned with
+    `artworks`, and each input's width (0 for the id inputs). Vectors are looked up in `features`
+    by kind (text and image by artwork, KG by artist), unless `given` holds that input already
+    computed, as (rows, mask): decoded pixels, or the vectors of artworks no table holds (a
+    prediction's). `catalogue_groups` and `years` are needed only by the group and period inputs."""
     given = given or {}
+    for name, values, what in (("group", catalogue_groups, "catalogue groups"), ("period", years, "start year")):
+        if name in names and values is None:
+            raise TrainingError(f"the {name} input needs each artwork's {what}, which were not given")
     columns: dict[str, np.ndarray] = {}
     dims: dict[str, int] = {}
     for name in dict.fromkeys(names):
@@ -197,10 +223,11 @@ def input_columns(names: list[str], *, artworks: list[str], artists: list[list[s
             for i, groups in enumerate(media):
                 columns["medium"][i, [index[g] for g in groups if g in index]] = 1.0
             columns["medium_mask"] = columns["medium"].any(axis=1)
-        elif name == "artist":
-            ids = {a: j + 1 for j, a in enumerate(vocabularies.artists)}
-            columns["artist"] = np.array([next((ids[a] for a in sorted(listed) if a in ids), 0) for listed in artists],
-                                         dtype=np.int64)
+        elif name in IDENTITY_INPUTS:
+            values = artists if name == "artist" else catalogue_groups if name == "group" else \
+                [[period_of(y)] if y is not None else [] for y in years]
+            columns[name] = _first_known(values, vocabularies.identity(name))
+            columns[f"{name}_mask"] = columns[name] > 0
         elif name == "words":
             columns["words"] = vocabularies.word_ids(titles)
             columns["words_mask"] = columns["words"].any(axis=1)
@@ -218,7 +245,7 @@ def as_tensors(artworks: list[str], columns: dict[str, np.ndarray]) -> SplitInpu
 @dataclass
 class AssembledInputs:
     splits: dict[str, SplitInputs]
-    dims: dict[str, int]              # per input, its width (0 for the artist ids)
+    dims: dict[str, int]              # per input, its width (0 for the id inputs)
     vocabularies: Vocabularies
     left_out: dict[str, int]          # per split, rows dropped for want of a required input
 
@@ -226,8 +253,8 @@ class AssembledInputs:
 def assemble_inputs(training_set: TrainingSet, inputs: list[str], context: list[str], *,
                     features: dict[str, FeatureTable], image_folder: Path | None = None, image_size: int = 224,
                     required: str | None = None, vocabularies: Vocabularies | None = None) -> AssembledInputs:
-    """The tensors of every split for the named `inputs` (image, text, kg, medium, artist, words) and
-    `context` inputs. `features` holds the loaded tables by kind (text, kg, images); with
+    """The tensors of every split for the named `inputs` (image, text, kg, medium, artist, group,
+    period, words) and `context` inputs. `features` holds the loaded tables by kind (text, kg, images); with
     `image_folder` the image input is decoded pixels instead of vectors. Rows lacking the
     `required` input (the image, for a visual model) are left out."""
     if "kg" in features:
@@ -238,17 +265,31 @@ def assemble_inputs(training_set: TrainingSet, inputs: list[str], context: list[
     media = [list(m or ()) for m in table.column("medium_groups").to_pylist()]
     splits = table.column("split").to_pylist()
     titles = table.column("title").to_pylist()
+    wanted = [*inputs, *context]
+    lacking = [name for name, column in (("group", "catalogue_groups"), ("period", "year"))
+               if name in wanted and column not in table.column_names]
+    if lacking:
+        raise TrainingError(f"dataset {training_set.name} has no {lacking[0]} column: it was built before the "
+                            f"{lacking[0]} input existed; rebuild it with 'heritage-kg dataset build'")
+    catalogue_groups = [list(g or ()) for g in table.column("catalogue_groups").to_pylist()] \
+        if "catalogue_groups" in table.column_names else None
+    years = table.column("year").to_pylist() if "year" in table.column_names else None
     if vocabularies is None:
+        def in_train(values):
+            return sorted({v for row, split in zip(values, splits, strict=True) if split == "train" for v in row})
         vocabularies = Vocabularies(
             sorted({g for groups in media for g in groups}),
-            sorted({a for listed, split in zip(artists, splits, strict=True) if split == "train" for a in listed}),
-            training_words([t for t, split in zip(titles, splits, strict=True) if split == "train"]))
+            in_train(artists),
+            training_words([t for t, split in zip(titles, splits, strict=True) if split == "train"]),
+            in_train(catalogue_groups) if catalogue_groups is not None else [],
+            in_train([[period_of(y)] if y is not None else [] for y in years]) if years is not None else [])
 
     # Decoded pixels, when the model reads the images themselves, are the one input no table holds.
     given = {"image": decode_cached_images(table.column("image_url").to_pylist(), ImageCache(image_folder), image_size)} \
-        if image_folder is not None and "image" in [*inputs, *context] else {}
-    columns, dims = input_columns([*inputs, *context], artworks=artworks, artists=artists, media=media,
-                                  titles=titles, vocabularies=vocabularies, features=features, given=given)
+        if image_folder is not None and "image" in wanted else {}
+    columns, dims = input_columns(wanted, artworks=artworks, artists=artists, media=media, titles=titles,
+                                  vocabularies=vocabularies, features=features, catalogue_groups=catalogue_groups,
+                                  years=years, given=given)
     columns["targets"] = training_set.label_matrix().astype(np.float32)
 
     result, left_out = {}, {}

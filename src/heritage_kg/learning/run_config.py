@@ -32,7 +32,7 @@ class Trunk(StrEnum):
     TRAINED = "trained"  # the whole network, trunk included, on the fetched images (the method's way)
 
 
-FUSION_INPUTS = ("image", "text", "kg", "medium", "artist", "words")
+FUSION_INPUTS = ("image", "text", "kg", "medium", "artist", "group", "period", "words")
 CONTEXT_INPUTS = ("text", "kg")
 
 
@@ -53,7 +53,7 @@ class ModelConfig:
     hidden: int = 256
     dropout: float = 0.2
     modality_dropout: float = 0.2
-    wide: bool = False                # fusion: a linear path from words, artist and medium to the logits
+    wide: bool = False                # fusion: a linear path from words, identities and medium to the logits
     context: list[str] = field(default_factory=lambda: ["text", "kg"])  # contextnet's encoder target
     trunk: Trunk = Trunk.FROZEN
     backbone: str = "resnet50"        # for trunk = "trained"

@@ -188,8 +188,10 @@ def _model_arguments(config: RunConfig, space: LabelSpace, inputs: AssembledInpu
                 "context_dims": [inputs.dims[name] for name in config.model.context],
                 "image_dim": inputs.dims["image"] if not trained else 0}
     return {"label_task": label_task, "input_dims": {name: inputs.dims[name] for name in config.model.inputs},
-            "artists": len(inputs.vocabularies.artists), "words": len(inputs.vocabularies.words), "hidden": config.model.hidden,
-            "dropout": config.model.dropout, "modality_dropout": config.model.modality_dropout, "wide": config.model.wide}
+            "artists": len(inputs.vocabularies.artists), "words": len(inputs.vocabularies.words),
+            "groups": len(inputs.vocabularies.catalogue_groups), "periods": len(inputs.vocabularies.periods),
+            "hidden": config.model.hidden, "dropout": config.model.dropout,
+            "modality_dropout": config.model.modality_dropout, "wide": config.model.wide}
 
 
 def _optimizer_class(config: RunConfig) -> type[torch.optim.Optimizer]:

@@ -9,7 +9,7 @@ from torch import nn
 from heritage_kg.errors import ConfigError
 from heritage_kg.learning.models.backbones import backbone_resolver
 from heritage_kg.learning.models.contextnet import ContextNet
-from heritage_kg.learning.models.fusion import ARTIST, FusionNet
+from heritage_kg.learning.models.fusion import FusionNet
 from heritage_kg.learning.models.losses import LossWeights
 from heritage_kg.learning.models.output import ModelOutput
 
@@ -29,5 +29,5 @@ def model_name(model: nn.Module) -> str:
     return model_resolver.normalize_cls(type(model))
 
 
-__all__ = ["ARTIST", "ContextNet", "FusionNet", "LossWeights", "ModelOutput", "backbone_resolver", "build_model",
+__all__ = ["ContextNet", "FusionNet", "LossWeights", "ModelOutput", "backbone_resolver", "build_model",
            "model_name", "model_resolver"]
