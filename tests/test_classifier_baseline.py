@@ -32,6 +32,16 @@ def test_documents_hold_title_words_medium_and_artist_tokens(tmp_path):
     training_set = open_dataset(write_training_set(tmp_path / "d", titled_rows(3)))
     documents = artwork_documents(training_set.table)
     assert documents[0].startswith("study ") and "medium:" in documents[0] and "artist:000" in documents[0]
+    assert "group:" not in documents[0] and "period:" not in documents[0]
+
+
+def test_documents_with_context_add_the_catalogue_group_and_period(tmp_path):
+    rows = [dict(row, catalogue_groups=["https://example.org/group/65001"] if i == 0 else [], year=1842 if i < 2 else None)
+            for i, row in enumerate(titled_rows(3))]
+    documents = artwork_documents(open_dataset(write_training_set(tmp_path / "d", rows)).table, context=True)
+    assert documents[0].endswith(" group:65001 period:1840")
+    assert documents[1].endswith(" period:1840") and "group:" not in documents[1]
+    assert "group:" not in documents[2] and "period:" not in documents[2]
 
 
 def test_the_tfidf_baseline_learns_what_titles_and_media_say(tmp_path):

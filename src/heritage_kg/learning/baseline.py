@@ -1,7 +1,8 @@
 """Baselines beside the classifier, in scikit-learn's fit/predict shape: TF-IDF features of an
-artwork's title, medium groups and artists with one logistic regression per label, and the
-majority predictor (each label's training prevalence as its probability, so at 0.5 it predicts
-the majority class: what "collapses to the majority" scores). Both are judged with the
+artwork's title, medium groups and artists (optionally also its catalogue group and period) with
+one logistic regression per label, and the majority predictor (each label's training prevalence
+as its probability, so at 0.5 it predicts the majority class: what "collapses to the majority"
+scores). Both are judged with the
 classifier's policy: thresholds tuned per label on the validation split, and the taxonomy."""
 
 from __future__ import annotations
@@ -17,21 +18,27 @@ from sklearn.multiclass import OneVsRestClassifier
 from heritage_kg.errors import TrainingError
 from heritage_kg.learning.datasets import SPLITS, TrainingSet
 from heritage_kg.learning.evaluation import SplitMetrics, score_splits
-from heritage_kg.learning.inputs import title_words
+from heritage_kg.learning.inputs import period_of, title_words
 from heritage_kg.learning.taxonomy import label_space, tune_thresholds
 
 def _tail(iri: str) -> str:
     return iri.rstrip("/").rsplit("/", 1)[-1]
 
 
-def artwork_documents(table: pa.Table) -> list[str]:
+def artwork_documents(table: pa.Table, context: bool = False) -> list[str]:
     """One document per artwork: its title's words, then `medium:<group>` and `artist:<id>`
-    tokens, so that one vocabulary holds all three kinds of evidence."""
+    tokens, so that one vocabulary holds all three kinds of evidence. With `context`, also the
+    facts the fusion model's group and period inputs read: `group:<id>` and `period:<decade>`."""
     documents = []
-    for title, media, artists in zip(table.column("title").to_pylist(), table.column("medium_groups").to_pylist(),
-                                     table.column("artists").to_pylist(), strict=True):
+    rows = table.num_rows
+    groups = table.column("catalogue_groups").to_pylist() if context else [()] * rows
+    years = table.column("year").to_pylist() if context else [None] * rows
+    for title, media, artists, in_groups, year in zip(
+            table.column("title").to_pylist(), table.column("medium_groups").to_pylist(),
+            table.column("artists").to_pylist(), groups, years, strict=True):
         words = title_words(title)
         words += [f"medium:{_tail(g)}" for g in media or ()] + [f"artist:{_tail(a)}" for a in artists or ()]
+        words += [f"group:{_tail(g)}" for g in in_groups or ()] + ([f"period:{period_of(year)}"] if year is not None else [])
         documents.append(" ".join(words))
     return documents
 
@@ -74,15 +81,16 @@ class MajorityBaseline:
         return np.tile(self.prevalence_, (len(documents), 1))
 
 
-def evaluate_baseline(estimator, training_set: TrainingSet) -> dict[str, dict[str, SplitMetrics]]:
+def evaluate_baseline(estimator, training_set: TrainingSet, context: bool = False) -> dict[str, dict[str, SplitMetrics]]:
     """Fits `estimator` on the train split and scores every split at 0.5 and with thresholds
-    tuned on validation, as a classifier run is scored."""
+    tuned on validation, as a classifier run is scored (`context`: see `artwork_documents`)."""
     space = label_space(training_set)
     splits = {split: training_set.split(split) for split in SPLITS}
     if splits["train"].num_rows == 0:
         raise TrainingError(f"the train split of dataset {training_set.name} has no artwork")
     targets = {split: training_set.label_matrix(split) for split in SPLITS}
-    estimator.fit(artwork_documents(splits["train"]), targets["train"])
-    probabilities = {split: estimator.predict_proba(artwork_documents(table)) for split, table in splits.items()}
+    estimator.fit(artwork_documents(splits["train"], context), targets["train"])
+    probabilities = {split: estimator.predict_proba(artwork_documents(table, context))
+                     for split, table in splits.items()}
     thresholds = tune_thresholds(probabilities["validation"], targets["validation"])
     return score_splits(probabilities, targets, thresholds, space)
