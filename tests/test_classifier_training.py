@@ -303,7 +303,7 @@ def test_a_dataset_built_before_groups_and_periods_says_to_rebuild(synthetic, tm
     folder = write_training_set(tmp_path / "older", synthetic["rows"])
     older = pa.schema([f for f in table_schema() if f.name not in ("year", "catalogue_groups")])
     pq.write_table(pa.Table.from_pylist(synthetic["rows"], schema=older), folder / "table.parquet")
-    with pytest.raises(TrainingError, match="dataset older has no period column.*rebuild it with 'heritage-kg dataset build'"):
+    with pytest.raises(TrainingError, match="dataset older has no year column, which the period input reads.*rebuild it with 'heritage-kg dataset build'"):
         train(fusion_config(synthetic, "older", data={"dataset": str(folder)}, model={"inputs": ["words", "period"]}),
               models_dir=tmp_path)
     # a model that reads neither trains on it as before

@@ -266,11 +266,10 @@ def assemble_inputs(training_set: TrainingSet, inputs: list[str], context: list[
     splits = table.column("split").to_pylist()
     titles = table.column("title").to_pylist()
     wanted = [*inputs, *context]
-    lacking = [name for name, column in (("group", "catalogue_groups"), ("period", "year"))
-               if name in wanted and column not in table.column_names]
-    if lacking:
-        raise TrainingError(f"dataset {training_set.name} has no {lacking[0]} column: it was built before the "
-                            f"{lacking[0]} input existed; rebuild it with 'heritage-kg dataset build'")
+    for name, column in (("group", "catalogue_groups"), ("period", "year")):
+        if name in wanted and column not in table.column_names:
+            raise TrainingError(f"dataset {training_set.name} has no {column} column, which the {name} input reads: "
+                                "it was built before that column existed; rebuild it with 'heritage-kg dataset build'")
     catalogue_groups = [list(g or ()) for g in table.column("catalogue_groups").to_pylist()] \
         if "catalogue_groups" in table.column_names else None
     years = table.column("year").to_pylist() if "year" in table.column_names else None
