@@ -155,3 +155,18 @@ def tate_zip_records() -> dict[str, ZipRecord]:
                     int(start) if isinstance(start, int) or str(start).isdigit() else None,
                     str(group) if group is not None else None)
     return records
+
+
+@pytest.fixture(scope="session")
+def cmoa_zip_counts() -> tuple[int, int]:
+    """The real CMOA archive's objects (one JSON file each under cmoa/) and distinct creators (by
+    artist_id), counted from the zip without the code under test."""
+    require_real_data(CMOA_ZIP)
+    objects, creators = 0, set()
+    with zipfile.ZipFile(CMOA_ZIP) as archive:
+        for name in archive.namelist():
+            if "/cmoa/" in name and name.endswith(".json"):
+                objects += 1
+                creators.update(c["artist_id"] for c in json.loads(archive.read(name)).get("creator") or []
+                                if c.get("artist_id"))
+    return objects, len(creators)

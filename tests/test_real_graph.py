@@ -14,10 +14,13 @@ pytestmark = pytest.mark.realdata
 BASE = "https://w3id.org/heritage-kg/"
 
 
-def test_collection_totals(real_store):
+def test_collection_totals(real_store, tate_zip_records, cmoa_zip_counts):
     stats = collection_stats(real_store)
     totals = {c.label: (c.artworks, c.artists, c.concepts) for c in stats.collections}
     assert totals == {"Tate collection": (69202, 3539, 16641), "Carnegie Museum of Art collection": (28258, 5962, 0)}
+    # the artworks and CMOA's creators, counted from the archives themselves
+    assert totals["Tate collection"][0] == len(tate_zip_records)
+    assert totals["Carnegie Museum of Art collection"][:2] == cmoa_zip_counts
 
 
 def test_every_artworks_subject_tree_is_the_one_its_record_gives(real_store, tate_zip_records):

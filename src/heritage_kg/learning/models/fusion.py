@@ -3,9 +3,9 @@ image vector, title vector, artist KG vector, medium groups (multi-hot), identit
 graph (the artist, the catalogue group: a sketchbook or print series, and the period: the decade
 the artwork was begun; an embedding per value seen in training, slot 0 for an unknown one) and the
 title's words (a bag of word embeddings: the lexical evidence a sentence vector blurs, "Study of a
-Tree"). Each input present in a row is
-projected to a shared width and the projections are averaged over the inputs the row has, so an
-artwork missing an input (no image, an unlinked artist, a CMOA object) is still classified.
+Tree"). Each input present in a row is projected to a shared width and the projections are
+averaged over the inputs the row has, so an artwork missing an input (no image, an unlinked
+artist, a CMOA object) is still classified.
 Modality dropout hides present inputs at random during training so the heads learn to do without.
 
 With `wide`, the sparse inputs (title words, identities, medium groups) also reach the logits
