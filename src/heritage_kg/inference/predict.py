@@ -39,6 +39,7 @@ from heritage_kg.learning.models import ContextNet
 from heritage_kg.learning.registry import model_iri
 from heritage_kg.learning.runs import ClassificationRun, load_run
 from heritage_kg.learning.taxonomy import consistent_probabilities
+from heritage_kg.sources.parsing import year as year_of
 
 ARTWORKS_QUERY = "classify_artworks"
 ARTISTS_NAMED_QUERY = "classify_artists_named"
@@ -188,7 +189,7 @@ class ArtworkClassifier:
                 raise ResourceNotFoundError(f"no artwork {unknown[0]} in the graph"
                                             + (f" (nor {len(unknown) - 1} more of the request)" if len(unknown) > 1 else ""))
             described = [_Described(a, _text(found[a].get("title")), _iris(found[a].get("artists")),
-                                    _iris(found[a].get("groups")), year=_year(found[a].get("year")),
+                                    _iris(found[a].get("groups")), year=year_of(found[a].get("year")),
                                     catalogue_groups=_iris(found[a].get("catalogueGroups"))) for a in batch]
             if "image" in self.inputs and self.images is not None:
                 urls = [_text(found[a].get("thumbnail")) for a in batch]
@@ -348,13 +349,6 @@ def _text(term) -> str | None:
 
 def _iris(term) -> list[str]:
     return str(term).split() if term is not None else []
-
-
-def _year(term) -> int | None:
-    try:
-        return int(str(term)) if term is not None else None
-    except ValueError:  # a year the graph holds as some other literal says nothing
-        return None
 
 
 __all__ = ["ArtworkClassifier", "ArtworkPrediction", "ImageLimits", "SubjectScore", "decode_upload", "find_model"]

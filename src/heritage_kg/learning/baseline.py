@@ -2,8 +2,8 @@
 artwork's title, medium groups and artists (optionally also its catalogue group and period) with
 one logistic regression per label, and the majority predictor (each label's training prevalence
 as its probability, so at 0.5 it predicts the majority class: what "collapses to the majority"
-scores). Both are judged with the
-classifier's policy: thresholds tuned per label on the validation split, and the taxonomy."""
+scores). Both are judged with the classifier's policy: thresholds tuned per label on the
+validation split, and the taxonomy."""
 
 from __future__ import annotations
 
@@ -30,16 +30,16 @@ def artwork_documents(table: pa.Table, context: bool = False) -> list[str]:
     tokens, so that one vocabulary holds all three kinds of evidence. With `context`, also the
     facts the fusion model's group and period inputs read: `group:<id>` and `period:<decade>`."""
     documents = []
-    rows = table.num_rows
-    groups = table.column("catalogue_groups").to_pylist() if context else [()] * rows
-    years = table.column("year").to_pylist() if context else [None] * rows
-    for title, media, artists, in_groups, year in zip(
-            table.column("title").to_pylist(), table.column("medium_groups").to_pylist(),
-            table.column("artists").to_pylist(), groups, years, strict=True):
+    for title, media, artists in zip(table.column("title").to_pylist(), table.column("medium_groups").to_pylist(),
+                                     table.column("artists").to_pylist(), strict=True):
         words = title_words(title)
         words += [f"medium:{_tail(g)}" for g in media or ()] + [f"artist:{_tail(a)}" for a in artists or ()]
-        words += [f"group:{_tail(g)}" for g in in_groups or ()] + ([f"period:{period_of(year)}"] if year is not None else [])
         documents.append(" ".join(words))
+    if context:
+        for i, (groups, year) in enumerate(zip(table.column("catalogue_groups").to_pylist(),
+                                                table.column("year").to_pylist(), strict=True)):
+            tokens = [f"group:{_tail(g)}" for g in groups or ()] + ([f"period:{period_of(year)}"] if year is not None else [])
+            documents[i] = " ".join([documents[i], *tokens])
     return documents
 
 

@@ -53,6 +53,7 @@ from heritage_kg.graph.queries import load_query
 from heritage_kg.graph.store import GraphStore
 from heritage_kg.graph.updates import reviews_graph
 from heritage_kg.learning.artefacts import JsonArtefact
+from heritage_kg.sources.parsing import year as year_of
 
 if TYPE_CHECKING:  # numpy, pyarrow and scikit-learn load where they are used: `heritage-kg --help` stays fast
     import numpy as np
@@ -378,7 +379,7 @@ def _derive_population(store: GraphStore, spec: DatasetSpec, minter: Minter,
             "artists": _iri_list(description.get("artists")),
             "medium_groups": _iri_list(description.get("groups")),
             "image_url": _text(description.get("thumbnail")),
-            "year": _year(description.get("year")),
+            "year": year_of(description.get("year")),
             "catalogue_groups": _iri_list(description.get("catalogueGroups")),
         })
     if len(rows) < len(SPLITS):
@@ -581,10 +582,6 @@ def _source_build(rows: list[dict], collection: str, minter: Minter) -> dict:
 
 def _text(term) -> str | None:
     return None if term is None else str(term)
-
-
-def _year(term) -> int | None:
-    return None if term is None else int(str(term))
 
 
 def _iri_list(term) -> list[str]:

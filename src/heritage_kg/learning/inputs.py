@@ -93,6 +93,11 @@ def period_of(year: int | None) -> int | None:
     return None if year is None else year // 10 * 10
 
 
+def _periods(years: list[int | None]) -> list[list[int]]:
+    """Each row's period as a one-value list (none for an undated row), as identities are read."""
+    return [[period_of(year)] if year is not None else [] for year in years]
+
+
 @dataclass
 class Vocabularies:
     """The discrete inputs' vocabularies, kept with a model so a prediction encodes alike. Each
@@ -224,8 +229,7 @@ def input_columns(names: list[str], *, artworks: list[str], artists: list[list[s
                 columns["medium"][i, [index[g] for g in groups if g in index]] = 1.0
             columns["medium_mask"] = columns["medium"].any(axis=1)
         elif name in IDENTITY_INPUTS:
-            values = artists if name == "artist" else catalogue_groups if name == "group" else \
-                [[period_of(y)] if y is not None else [] for y in years]
+            values = artists if name == "artist" else catalogue_groups if name == "group" else _periods(years)
             columns[name] = _first_known(values, vocabularies.identity(name))
             columns[f"{name}_mask"] = columns[name] > 0
         elif name == "words":
@@ -281,7 +285,7 @@ def assemble_inputs(training_set: TrainingSet, inputs: list[str], context: list[
             in_train(artists),
             training_words([t for t, split in zip(titles, splits, strict=True) if split == "train"]),
             in_train(catalogue_groups) if catalogue_groups is not None else [],
-            in_train([[period_of(y)] if y is not None else [] for y in years]) if years is not None else [])
+            in_train(_periods(years)) if years is not None else [])
 
     # Decoded pixels, when the model reads the images themselves, are the one input no table holds.
     given = {"image": decode_cached_images(table.column("image_url").to_pylist(), ImageCache(image_folder), image_size)} \
