@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from conftest import virtuoso_store
 from heritage_kg.config import Settings
-from heritage_kg.graph.queries import all_queries
+from heritage_kg.graph.queries import all_queries, inline_bindings
 from heritage_kg.graph.stats import collection_stats
 from heritage_kg.graph.store import open_store
 from heritage_kg.learning.datasets import DatasetSpec, build_dataset
@@ -84,9 +84,7 @@ def test_the_service_answers_every_curator_query_alike_on_every_engine(engines):
     for engine, settings in engines.items():
         with TestClient(create_app(settings)) as client:
             for name, query in CURATOR_QUERIES.items():
-                text = query.text
-                for parameter, value in (query.example or {}).items():
-                    text = re.sub(rf"\?{parameter}\b", json.dumps(value), text)
+                text = inline_bindings(query.text, query.bindings(query.example))
                 response = client.post("/sparql", data={"query": text},
                                        headers={"Accept": "application/sparql-results+json"})
                 assert response.status_code == 200, (engine, name, response.text)

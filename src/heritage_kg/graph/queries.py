@@ -1,7 +1,7 @@
 """The SPARQL the platform runs, kept as SPARQL: named, commented `.rq` files under
 `kg/queries/`, loaded by name. A file starts with comment lines: what it answers, then
 `@param ?name description` for each parameter and `@example name="value"` if curators should
-see it among the examples."""
+see it among the examples (`name=<iri>` for an IRI)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from rdflib import Literal
+from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from heritage_kg.errors import QueryError
@@ -28,7 +28,7 @@ class NamedQuery:
     text: str
     description: str
     parameters: dict[str, str] = field(default_factory=dict)  # name -> what it is
-    example: dict[str, str] | None = None  # parameter values for the curators' examples
+    example: dict[str, Node] | None = None  # parameter values for the curators' examples
 
     def bindings(self, values: dict[str, object]) -> dict[str, Node]:
         """Parameter values as RDF terms; a missing or unknown parameter is an error."""
@@ -51,10 +51,16 @@ def parse_query_file(path: Path) -> NamedQuery:
         if match := _PARAM.match(comment):
             parameters[match.group(1)] = match.group(2)
         elif match := _EXAMPLE.match(comment):
-            example = dict(pair.split("=", 1) for pair in shlex.split(match.group(1)))
+            example = {name: _example_term(value) for name, value in
+                       (pair.split("=", 1) for pair in shlex.split(match.group(1)))}
         else:
             description.append(comment)
     return NamedQuery(path.stem, text, " ".join(description).strip(), parameters, example)
+
+
+def _example_term(value: str) -> Node:
+    """An example's value: `<iri>` an IRI, anything else a plain literal."""
+    return URIRef(value[1:-1]) if value.startswith("<") and value.endswith(">") else Literal(value)
 
 
 @lru_cache
