@@ -343,6 +343,27 @@ def table(results: dict) -> str:
         cells = [f"{r['queries'][n]['p50_s'] * 1000:,.0f} / {r['queries'][n]['p95_s'] * 1000:,.0f} "
                  f"({r['queries'][n]['rows']:,})" if n in r["queries"] else "" for n in names]
         lines.append(f"| {r['engine']} | {r['size']}x | " + " | ".join(cells) + " |")
+    return "\n".join(lines + ["", growth(results)])
+
+
+def growth(results: dict) -> str:
+    """The goal on reads, engine by engine: each curator query's p50 at the largest size against
+    the smallest, judged (within 2x) only where the answer kept its number of rows."""
+    lines = ["| engine | query | rows | p50 smallest -> largest, ms | growth | fixed answer within 2x |",
+             "|---|---|---|---|---|---|"]
+    for engine in ENGINES:
+        mine = sorted((r for r in results["runs"] if r["engine"] == engine), key=lambda r: r["size"])
+        if len(mine) < 2:
+            continue
+        first, last = mine[0], mine[-1]
+        for name in sorted(set(first["queries"]) & set(last["queries"])):
+            before, after = first["queries"][name], last["queries"][name]
+            ratio = after["p50_s"] / before["p50_s"] if before["p50_s"] else float("inf")
+            fixed = before["rows"] == after["rows"]
+            verdict = ("yes" if ratio <= 2 else "**no**") if fixed else "(answer grows)"
+            lines.append(f"| {engine} {first['size']}x -> {last['size']}x | {name} | {before['rows']:,} -> "
+                         f"{after['rows']:,} | {before['p50_s'] * 1000:,.1f} -> {after['p50_s'] * 1000:,.1f} | "
+                         f"{ratio:.2f}x | {verdict} |")
     return "\n".join(lines)
 
 

@@ -63,6 +63,11 @@ def test_query_by_name_text_and_file_in_each_format(cli_store, tmp_path):
                           "SELECT ?name WHERE { ?a a hk:Artist ; hk:name ?name } ORDER BY ?name")
     table = heritage_kg("query", str(query_file), store=cli_store).stdout
     assert "Camille Pissarro" in table and "6 rows" in table
+    # an IRI parameter is written <iri>: the Tate fixture graph holds its six artworks
+    rows = json.loads(heritage_kg("query", "service_graph_types_by_count", "-p",
+                                  "graph=<https://w3id.org/heritage-kg/graph/tate>", "--format", "json",
+                                  store=cli_store).stdout)
+    assert {r["type"]: r["resources"] for r in rows}["https://w3id.org/heritage-kg/ontology#Artwork"] == "6"
 
 
 def test_validate_passes_on_a_built_store(cli_store):

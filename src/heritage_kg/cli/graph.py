@@ -113,7 +113,8 @@ def stats(store: str = StoreOption):
 @reports_errors
 def query(
     query: str = typer.Argument(..., help="SPARQL text, a .rq file, or the name of a query in kg/queries/."),
-    param: list[str] = typer.Option([], "--param", "-p", help="name=value for a named query's parameters."),
+    param: list[str] = typer.Option([], "--param", "-p",
+                                    help="name=value for a named query's parameters; name=<iri> for an IRI."),
     output: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table, csv or json."),
     store: str = StoreOption,
 ):
@@ -141,12 +142,14 @@ def query(
 
 
 def _query_text(query: str, params: list[str]):
+    from heritage_kg.graph.queries import parameter_value
+
     values = {}
     for item in params:
         if "=" not in item:
             raise QueryError(f"--param takes name=value, not {item!r}")
         name, value = item.split("=", 1)
-        values[name.lstrip("?$")] = value
+        values[name.lstrip("?$")] = parameter_value(value)
     if query.endswith(".rq"):
         path = Path(query)
         if not path.is_file():

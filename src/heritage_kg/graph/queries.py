@@ -1,7 +1,8 @@
 """The SPARQL the platform runs, kept as SPARQL: named, commented `.rq` files under
 `kg/queries/`, loaded by name. A file starts with comment lines: what it answers, then
 `@param ?name description` for each parameter and `@example name="value"` if curators should
-see it among the examples (`name=<iri>` for an IRI)."""
+see it among the examples. A value written `<iri>` (in an example, or after `heritage-kg query -p`)
+is an IRI, any other a plain literal."""
 
 from __future__ import annotations
 
@@ -51,15 +52,15 @@ def parse_query_file(path: Path) -> NamedQuery:
         if match := _PARAM.match(comment):
             parameters[match.group(1)] = match.group(2)
         elif match := _EXAMPLE.match(comment):
-            example = {name: _example_term(value) for name, value in
+            example = {name: parameter_value(value) for name, value in
                        (pair.split("=", 1) for pair in shlex.split(match.group(1)))}
         else:
             description.append(comment)
     return NamedQuery(path.stem, text, " ".join(description).strip(), parameters, example)
 
 
-def _example_term(value: str) -> Node:
-    """An example's value: `<iri>` an IRI, anything else a plain literal."""
+def parameter_value(value: str) -> Node:
+    """A parameter's value as a person writes it: `<iri>` an IRI, anything else a plain literal."""
     return URIRef(value[1:-1]) if value.startswith("<") and value.endswith(">") else Literal(value)
 
 
